@@ -1,0 +1,4 @@
+//! Wire primitives shared by Stator's codecs.
+#![forbid(unsafe_code)]
+
+pub mod rand;
