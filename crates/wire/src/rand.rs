@@ -37,7 +37,7 @@ impl<R: Random + ?Sized> Random for Box<R> {
     }
 }
 
-/// A deterministic generator for tests and simulations (SplitMix64).
+/// A deterministic generator for tests and simulations (`SplitMix64`).
 ///
 /// Not for keys or anything a peer must not predict.
 #[derive(Debug, Clone)]
@@ -72,7 +72,7 @@ impl Random for SeededRandom {
 
 /// The operating system's generator, through ring.
 #[cfg(feature = "ring")]
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SystemRandom {
     inner: ring::rand::SystemRandom,
 }
@@ -81,7 +81,16 @@ pub struct SystemRandom {
 impl SystemRandom {
     /// A handle to the operating system's generator.
     pub fn new() -> SystemRandom {
-        SystemRandom { inner: ring::rand::SystemRandom::new() }
+        SystemRandom {
+            inner: ring::rand::SystemRandom::new(),
+        }
+    }
+}
+
+#[cfg(feature = "ring")]
+impl Default for SystemRandom {
+    fn default() -> SystemRandom {
+        SystemRandom::new()
     }
 }
 
@@ -91,14 +100,16 @@ impl Random for SystemRandom {
         use ring::rand::SecureRandom;
         // ring reports failure only when the OS has no entropy source at all; there is
         // nothing sane to continue with then.
-        #[allow(clippy::panic)]
-        if self.inner.fill(dst).is_err() {
-            panic!("the operating system's random generator failed");
-        }
+        let filled = self.inner.fill(dst);
+        assert!(
+            filled.is_ok(),
+            "the operating system's random generator failed"
+        );
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::{Random, SeededRandom};
 
@@ -111,6 +122,9 @@ mod tests {
         b.fill(&mut y);
         assert_eq!(x, y);
         assert_ne!(x, [0; 13]);
-        assert_ne!(SeededRandom::new(8).next_u64(), SeededRandom::new(7).next_u64());
+        assert_ne!(
+            SeededRandom::new(8).next_u64(),
+            SeededRandom::new(7).next_u64()
+        );
     }
 }

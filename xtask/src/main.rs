@@ -1,0 +1,2 @@
+//! Project automation for Stator.
+fn main() {}
