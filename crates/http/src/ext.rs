@@ -18,7 +18,9 @@ impl Protocol {
 
     /// A protocol name known at compile time.
     pub const fn from_static(value: &'static str) -> Protocol {
-        Protocol { value: Cow::Borrowed(value) }
+        Protocol {
+            value: Cow::Borrowed(value),
+        }
     }
 
     /// The protocol name, as it appears on the wire.
@@ -29,7 +31,9 @@ impl Protocol {
 
 impl From<&str> for Protocol {
     fn from(value: &str) -> Protocol {
-        Protocol { value: Cow::Owned(value.to_owned()) }
+        Protocol {
+            value: Cow::Owned(value.to_owned()),
+        }
     }
 }
 
