@@ -1,2 +1,52 @@
-//! Project automation for Stator.
-fn main() {}
+//! Project automation for Stator: `cargo xtask <command>`.
+//!
+//! - `fuzz [--seconds N] [TARGET…]`: build every cargo-fuzz target (or the named ones) and
+//!   run each for N seconds (default 20); fail on the first crash.
+//! - `interop [NAME…]`: install the third-party peers the interop suites need, print their
+//!   versions, and run the named suites (all by default).
+//!
+//! Everything it needs it installs itself, so it runs on a fresh machine.
+
+mod cmd;
+mod fuzz;
+mod interop;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The error type of every command: a message for the person at the terminal.
+type Result<T = ()> = std::result::Result<T, String>;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  fuzz [--seconds N] [TARGET...]   run every fuzz target (or the named ones) N seconds each
+  fuzz --list                      list the fuzz targets
+  interop [NAME...]                install peers, print their versions, run interop suites
+  interop --list                   list the interop suites";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.split_first() {
+        Some((cmd, rest)) if cmd == "fuzz" => fuzz::main(rest),
+        Some((cmd, rest)) if cmd == "interop" => interop::main(rest),
+        Some((cmd, _)) if cmd == "-h" || cmd == "--help" || cmd == "help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("xtask: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's directory).
+fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map_or(manifest.clone(), PathBuf::from)
+}
