@@ -17,6 +17,7 @@ pub(crate) fn main(args: &[String]) -> Result {
     let mut seconds = 20u64;
     let mut names = Vec::new();
     let mut list = false;
+    let mut nightly = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -27,6 +28,11 @@ pub(crate) fn main(args: &[String]) -> Result {
                     .map_err(|_| format!("--seconds: not a number: {n}"))?;
             }
             "--list" => list = true,
+            "--toolchain" => match it.next().map(String::as_str) {
+                Some("nightly") => nightly = Some(true),
+                Some("stable") => nightly = Some(false),
+                other => return Err(format!("--toolchain: nightly or stable, not {other:?}")),
+            },
             s if s.starts_with('-') => return Err(format!("fuzz: unknown option {s}")),
             s => names.push(s.to_owned()),
         }
@@ -50,7 +56,7 @@ pub(crate) fn main(args: &[String]) -> Result {
     let selected = if names.is_empty() { all } else { names };
 
     ensure_cargo_fuzz()?;
-    let nightly = has_nightly();
+    let nightly = nightly.unwrap_or_else(has_nightly);
     let toolchain: &[&str] = if nightly { &["+nightly"] } else { &[] };
     let sanitizer: &[&str] = if nightly { &[] } else { &["-s", "none"] };
     println!(

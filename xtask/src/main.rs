@@ -1,6 +1,6 @@
 //! Project automation for Stator: `cargo xtask <command>`.
 //!
-//! - `fuzz [--seconds N] [TARGET…]`: build every cargo-fuzz target (or the named ones) and
+//! - `fuzz [--seconds N] [--toolchain nightly|stable] [TARGET…]`: build every cargo-fuzz target (or the named ones) and
 //!   run each for N seconds (default 20); fail on the first crash.
 //! - `interop [NAME…]`: install the third-party peers the interop suites need, print their
 //!   versions, and run the named suites (all by default).
@@ -20,7 +20,9 @@ type Result<T = ()> = std::result::Result<T, String>;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  fuzz [--seconds N] [TARGET...]   run every fuzz target (or the named ones) N seconds each
+  fuzz [--seconds N] [--toolchain nightly|stable] [TARGET...]
+                                   run every fuzz target (or the named ones) N seconds each;
+                                   nightly (with ASan) by default when installed
   fuzz --list                      list the fuzz targets
   interop [NAME...]                install peers, print their versions, run interop suites
   interop --list                   list the interop suites";
