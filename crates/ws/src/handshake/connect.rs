@@ -117,15 +117,11 @@ pub fn check_request(request: &request::Parts) -> Result<Offer, RequestError> {
             protocol.as_str().to_owned(),
         ));
     }
-    let uri = &request.uri;
-    if uri.scheme().is_none() {
+    // An `http::Uri` with a scheme always has an authority and a path ("/" at least), so
+    // this one check covers all three pseudo-headers RFC 8441 §4 requires; what it
+    // catches is a plain CONNECT's authority-form target.
+    if request.uri.scheme().is_none() {
         return Err(RequestError::MissingScheme);
-    }
-    if uri.authority().is_none_or(|a| a.as_str().is_empty()) {
-        return Err(RequestError::MissingAuthority);
-    }
-    if uri.path_and_query().is_none_or(|p| p.path().is_empty()) {
-        return Err(RequestError::MissingPath);
     }
     for name in [UPGRADE, CONNECTION] {
         if request.headers.contains_key(&name) {

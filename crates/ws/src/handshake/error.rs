@@ -75,15 +75,10 @@ pub enum RequestError {
     /// Extended CONNECT: `:protocol` is not `websocket` (RFC 9220 §3: 501).
     #[error("unsupported :protocol {0:?}")]
     UnsupportedProtocol(String),
-    /// Extended CONNECT: no `:scheme` (RFC 8441 §4).
-    #[error("Extended CONNECT without :scheme")]
+    /// Extended CONNECT: no `:scheme`, so no `:path` either (RFC 8441 §4 requires both):
+    /// the target is a plain CONNECT's authority-form.
+    #[error("Extended CONNECT without :scheme and :path")]
     MissingScheme,
-    /// Extended CONNECT: no `:authority` (RFC 8441 §5; RFC 9113 §8.3.1).
-    #[error("Extended CONNECT without :authority")]
-    MissingAuthority,
-    /// Extended CONNECT: no `:path` (RFC 8441 §4).
-    #[error("Extended CONNECT without :path")]
-    MissingPath,
     /// Extended CONNECT: an Upgrade or Connection header, which RFC 8441 §5 forbids.
     #[error("Extended CONNECT carries connection-specific header {0}")]
     ConnectionSpecificHeader(HeaderName),

@@ -79,8 +79,8 @@ pub(crate) fn target(uri: &http::Uri) -> Result<(bool, String), BuildError> {
 /// from `rng`, `Sec-WebSocket-Version: 13`, the offered subprotocols and extensions, then
 /// the extra headers.
 ///
-/// The URI stays absolute in the returned head; [`codec::write_request`](super::codec::write_request)
-/// writes its origin form.
+/// The URI stays absolute in the returned head;
+/// [`codec::write_request`](super::codec::write_request) writes its origin form.
 pub fn client_request(
     options: &ClientOptions,
     rng: &mut dyn Random,

@@ -64,9 +64,16 @@ impl ClientHandshake {
         })
     }
 
-    /// The bytes to send: the request, once. Poll after [`new`](Self::new).
-    #[must_use]
-    pub fn poll_output(&mut self) -> Option<Bytes> {
+    /// Appends the bytes to send (the request, once) to `buf` and returns how many.
+    /// Poll after [`new`](Self::new).
+    #[must_use = "the bytes must be written to the transport"]
+    pub fn poll_output(&mut self, buf: &mut Vec<u8>) -> usize {
+        drain(&mut self.output, buf)
+    }
+
+    /// Like [`poll_output`](Self::poll_output), but returns the bytes as one `Bytes`.
+    #[must_use = "the bytes must be written to the transport"]
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.output.take()
     }
 
@@ -267,13 +274,18 @@ impl ServerHandshake {
     /// Accepts the pending request: queues the `101 Switching Protocols` (RFC 6455
     /// §4.2.2) and returns what was agreed with the bytes received after the request.
     ///
-    /// Only valid after [`ServerEvent::Request`]; [`HandshakeError::InvalidState`]
-    /// otherwise. A [`BuildError`] (reserved extra header) leaves the request pending.
+    /// Only valid after [`ServerEvent::Request`]: [`HandshakeError::InvalidState`]
+    /// otherwise, or the machine's sticky error if it failed. A [`BuildError`] (reserved
+    /// extra header) leaves the request pending.
     pub fn accept(&mut self, options: &AcceptOptions) -> Result<Established, HandshakeError> {
-        let ServerState::Deciding { request, .. } = &self.state else {
-            return Err(HandshakeError::InvalidState(
-                "accept without a pending request",
-            ));
+        let request = match &self.state {
+            ServerState::Deciding { request, .. } => request,
+            ServerState::Failed(e) => return Err(e.clone()),
+            _ => {
+                return Err(HandshakeError::InvalidState(
+                    "accept without a pending request",
+                ));
+            }
         };
         let (response, negotiated) = h1::accept(request, options)?;
         self.queue(&response);
@@ -301,10 +313,14 @@ impl ServerHandshake {
     /// example a 401 with WWW-Authenticate and `Content-Length: 0`); `Connection: close`
     /// is added. Only the head is written: a body, if declared, is the caller's to send.
     pub fn reject_with(&mut self, mut response: response::Parts) -> Result<(), HandshakeError> {
-        if !matches!(self.state, ServerState::Deciding { .. }) {
-            return Err(HandshakeError::InvalidState(
-                "reject without a pending request",
-            ));
+        match &self.state {
+            ServerState::Deciding { .. } => {}
+            ServerState::Failed(e) => return Err(e.clone()),
+            _ => {
+                return Err(HandshakeError::InvalidState(
+                    "reject without a pending request",
+                ));
+            }
         }
         h1::add_close(&mut response);
         self.queue(&response);
@@ -313,10 +329,17 @@ impl ServerHandshake {
         Ok(())
     }
 
-    /// The bytes to send: the 101, or the response that refuses the request. Poll after
-    /// [`recv`](Self::recv), [`accept`](Self::accept) and [`reject`](Self::reject).
-    #[must_use]
-    pub fn poll_output(&mut self) -> Option<Bytes> {
+    /// Appends the bytes to send (the 101, or the response that refuses the request) to
+    /// `buf` and returns how many. Poll after [`recv`](Self::recv),
+    /// [`accept`](Self::accept) and [`reject`](Self::reject).
+    #[must_use = "the bytes must be written to the transport"]
+    pub fn poll_output(&mut self, buf: &mut Vec<u8>) -> usize {
+        drain(&mut self.output, buf)
+    }
+
+    /// Like [`poll_output`](Self::poll_output), but returns the bytes as one `Bytes`.
+    #[must_use = "the bytes must be written to the transport"]
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
         self.output.take()
     }
 
@@ -325,4 +348,11 @@ impl ServerHandshake {
     pub fn is_rejected(&self) -> bool {
         matches!(self.state, ServerState::Rejected | ServerState::Failed(_))
     }
+}
+
+/// Moves pending output into the caller's buffer.
+fn drain(output: &mut Option<Bytes>, buf: &mut Vec<u8>) -> usize {
+    let bytes = output.take().unwrap_or_default();
+    buf.extend_from_slice(&bytes);
+    bytes.len()
 }

@@ -30,16 +30,19 @@
 //! use stator_wire::rand::SeededRandom;
 //!
 //! let options = ClientOptions::new("ws://example.com/chat".parse()?).with_subprotocols(["chat"]);
-//! let mut client = ClientHandshake::new(&options, &mut SeededRandom::new(1), HeadLimits::default())?;
+//! let mut rng = SeededRandom::new(1);
+//! let mut client = ClientHandshake::new(&options, &mut rng, HeadLimits::default())?;
 //! let mut server = ServerHandshake::new(HeadLimits::default());
 //!
-//! server.recv(&client.poll_output().expect("request"))?;
+//! server.recv(&client.poll_transmit().expect("request"))?;
 //! let Some(ServerEvent::Request(request)) = server.poll_event() else { unreachable!() };
 //! assert_eq!(request.offer.subprotocols, ["chat"]);
 //! let accept = AcceptOptions { subprotocols: vec!["chat".into()], ..AcceptOptions::default() };
 //! let server_side = server.accept(&accept)?;
 //!
-//! client.recv(&server.poll_output().expect("101"))?;
+//! let mut wire = Vec::new();
+//! let _ = server.poll_output(&mut wire);
+//! client.recv(&wire)?;
 //! let Some(ClientEvent::Established(client_side)) = client.poll_event() else { unreachable!() };
 //! assert_eq!(client_side.negotiated, server_side.negotiated);
 //! assert_eq!(client_side.negotiated.subprotocol.as_deref(), Some("chat"));
