@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn every_length_and_offset_up_to_200() {
         let key = [0x01, 0x80, 0xfe, 0x5a];
-        for len in 0..200 {
+        for len in 0..200usize {
             for offset in 0..8 {
                 let data: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
                 let mut fast = data.clone();

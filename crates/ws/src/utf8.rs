@@ -140,6 +140,8 @@ fn can_complete(prefix: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::arithmetic_side_effects)]
+
     use super::{InvalidUtf8, Utf8Validator};
     use proptest::prelude::*;
 

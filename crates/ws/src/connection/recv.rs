@@ -54,6 +54,8 @@ struct InMessage {
     size: u64,
     /// A chunk of it was delivered already (stream mode).
     started: bool,
+    /// Some compressed payload reached the inflater.
+    inflating: bool,
 }
 
 enum Step {
@@ -163,6 +165,7 @@ impl Receiver {
                     compressed: header.rsv1,
                     size: 0,
                     started: false,
+                    inflating: false,
                 });
             }
             _ => {}
@@ -358,10 +361,13 @@ impl Receiver {
         };
         let (fin, unmasked, payload_done) =
             (frame.header.fin, frame.unmasked, frame.remaining == 0);
+        let inflating = self.message.as_ref().is_some_and(|m| m.inflating);
         let input = if !payload_done {
             self.buf.get(..unmasked).unwrap_or_default()
-        } else if fin {
-            // RFC 7692 §7.2.2: append 00 00 ff ff to the message's payload.
+        } else if fin && inflating {
+            // RFC 7692 §7.2.2: append 00 00 ff ff to the message's payload. (Not to an
+            // empty payload: there is no flush to complete, and the tail alone would leave
+            // the inflater inside a stored block's header.)
             TAIL.get(self.tail_fed..).unwrap_or_default()
         } else {
             &[]
@@ -411,6 +417,7 @@ impl Receiver {
             .message
             .as_mut()
             .ok_or(Violation::UnexpectedContinuation)?;
+        message.inflating = true;
         message.size = message.size.saturating_add(produced as u64);
         if message.size > max {
             return Err(LimitError::MessageTooLarge { max }.into());

@@ -94,6 +94,14 @@ impl Deflater {
             let piece = out.get(start..).unwrap_or_default();
             if piece.ends_with(&TAIL) {
                 out.truncate(out.len().saturating_sub(TAIL.len()));
+            } else if piece.is_empty() {
+                // zlib skips a flush that directly follows another (an empty final fragment,
+                // or an empty message after a message), so there is no tail to remove. The
+                // stream is byte-aligned after the previous flush, and one 0x00 byte (the
+                // header of a stored block) plus the receiver's 00 00 ff ff is an empty
+                // stored block: exactly §7.2.1's "append an empty DEFLATE block, remove 4
+                // octets", and §7.2.3.6's encoding of an empty message.
+                out.push(0x00);
             }
             if self.no_context_takeover {
                 self.inner.reset();
@@ -278,7 +286,7 @@ mod tests {
         while v.len() < len {
             seed = seed.wrapping_mul(1103515245).wrapping_add(12345);
             let back = (seed >> 16) as usize % 4000;
-            if back > 8 && back < v.len() && seed % 3 == 0 {
+            if back > 8 && back < v.len() && seed.is_multiple_of(3) {
                 let from = v.len() - back;
                 for i in 0..(seed as usize % 40 + 3) {
                     let b = v[from + i % back];
@@ -361,6 +369,31 @@ mod tests {
         // A fresh inflater decodes the second message alone.
         let mut inf = Inflater::new(config(15, true), Role::Client);
         assert_eq!(inflate_all(&mut inf, &b), b"Hello Hello Hello");
+    }
+
+    #[test]
+    fn empty_final_pieces_and_empty_messages_after_others() {
+        let mut def = Deflater::new(config(15, false), Role::Client);
+        let mut inf = Inflater::new(config(15, false), Role::Server);
+        // An empty non-final piece, then an empty final one: zlib skips the second flush.
+        let mut first = Vec::new();
+        def.compress(b"", false, &mut first).unwrap();
+        let mut last = Vec::new();
+        def.compress(b"", true, &mut last).unwrap();
+        assert_eq!(last, [0x00]);
+        first.extend_from_slice(&last);
+        assert_eq!(inflate_all(&mut inf, &first), b"");
+        // An empty message right after a message.
+        let mut a = Vec::new();
+        def.compress(b"abc", true, &mut a).unwrap();
+        assert_eq!(inflate_all(&mut inf, &a), b"abc");
+        let mut empty = Vec::new();
+        def.compress(b"", true, &mut empty).unwrap();
+        assert_eq!(empty, [0x00]);
+        assert_eq!(inflate_all(&mut inf, &empty), b"");
+        let mut b = Vec::new();
+        def.compress(b"abc", true, &mut b).unwrap();
+        assert_eq!(inflate_all(&mut inf, &b), b"abc");
     }
 
     #[test]
