@@ -143,6 +143,12 @@ fn server_accepts_and_negotiates() {
     );
 }
 
+fn set(name: &'static str, value: &'static str) -> impl FnOnce(&mut request::Parts) {
+    move |r| {
+        r.headers.insert(name, HeaderValue::from_static(value));
+    }
+}
+
 fn edit(f: impl FnOnce(&mut request::Parts)) -> Result<Offer, RequestError> {
     let mut r = request();
     f(&mut r);
@@ -179,22 +185,12 @@ fn server_rejections_have_exact_errors() {
             StatusCode::BAD_REQUEST,
         ),
         (
-            edit(|r| {
-                drop(
-                    r.headers
-                        .insert("upgrade", HeaderValue::from_static("websocket")),
-                )
-            }),
+            edit(set("upgrade", "websocket")),
             ConnectionSpecificHeader(http::header::UPGRADE),
             StatusCode::BAD_REQUEST,
         ),
         (
-            edit(|r| {
-                drop(
-                    r.headers
-                        .insert("connection", HeaderValue::from_static("upgrade")),
-                )
-            }),
+            edit(set("connection", "upgrade")),
             ConnectionSpecificHeader(http::header::CONNECTION),
             StatusCode::BAD_REQUEST,
         ),
@@ -204,22 +200,12 @@ fn server_rejections_have_exact_errors() {
             StatusCode::BAD_REQUEST,
         ),
         (
-            edit(|r| {
-                drop(
-                    r.headers
-                        .insert("sec-websocket-version", HeaderValue::from_static("14")),
-                )
-            }),
+            edit(set("sec-websocket-version", "14")),
             UnsupportedVersion("14".into()),
             StatusCode::BAD_REQUEST,
         ),
         (
-            edit(|r| {
-                drop(r.headers.insert(
-                    "sec-websocket-protocol",
-                    HeaderValue::from_static("chat, chat"),
-                ))
-            }),
+            edit(set("sec-websocket-protocol", "chat, chat")),
             DuplicateSubprotocol("chat".into()),
             StatusCode::BAD_REQUEST,
         ),

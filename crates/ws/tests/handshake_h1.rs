@@ -264,6 +264,7 @@ fn server_accepts_lenient_spellings() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one table of cases
 fn server_rejections_have_exact_errors_and_statuses() {
     use RequestError::*;
     let bad_request = StatusCode::BAD_REQUEST;
@@ -509,6 +510,7 @@ fn client_round_trip_with_deflate() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one table of cases
 fn client_failures_have_exact_errors() {
     use ResponseError::*;
     let (good, expected) = exchange(&client_options(), &AcceptOptions::default());

@@ -176,6 +176,13 @@ fn map_error(e: httparse::Error, limits: &HeadLimits) -> HeadError {
     }
 }
 
+/// How many header slots to give httparse: the limit, but never more than a head of
+/// `len` bytes can fill (a field line takes at least 4 bytes, `x:` and CRLF), so a large
+/// configured limit costs nothing on small heads and cannot overflow the allocation.
+fn header_slots(limits: &HeadLimits, len: usize) -> usize {
+    limits.max_headers.min((len / 4).saturating_add(1))
+}
+
 fn to_version(minor: Option<u8>) -> Result<Version, HeadError> {
     match minor {
         Some(0) => Ok(Version::HTTP_10),
@@ -218,7 +225,7 @@ impl RequestReader {
             return Ok(None);
         };
         let limits = self.buf.limits;
-        let mut fields = vec![httparse::EMPTY_HEADER; limits.max_headers];
+        let mut fields = vec![httparse::EMPTY_HEADER; header_slots(&limits, head.len())];
         let mut req = httparse::Request::new(&mut fields);
         match req.parse(&head) {
             Ok(httparse::Status::Complete(n)) if n == head.len() => {}
@@ -259,7 +266,7 @@ impl ResponseReader {
             return Ok(None);
         };
         let limits = self.buf.limits;
-        let mut fields = vec![httparse::EMPTY_HEADER; limits.max_headers];
+        let mut fields = vec![httparse::EMPTY_HEADER; header_slots(&limits, head.len())];
         let mut res = httparse::Response::new(&mut fields);
         match res.parse(&head) {
             Ok(httparse::Status::Complete(n)) if n == head.len() => {}
@@ -324,6 +331,19 @@ mod tests {
         input.extend_from_slice(b"\n\n");
         let (_, left) = RequestReader::new(limits()).recv(&input).unwrap().unwrap();
         assert_eq!(&left[..], b"\n\n");
+    }
+
+    #[test]
+    fn a_huge_header_limit_costs_nothing() {
+        let limits = HeadLimits {
+            max_headers: usize::MAX,
+            ..HeadLimits::default()
+        };
+        let (head, _) = RequestReader::new(limits)
+            .recv(b"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(head.headers.len(), 2);
     }
 
     #[test]
