@@ -244,7 +244,7 @@ impl ServerHandshake {
         })));
         self.state = ServerState::Deciding {
             request,
-            early: BytesMut::from(&leftover[..]),
+            early: BytesMut::from(leftover),
         };
         Ok(())
     }
