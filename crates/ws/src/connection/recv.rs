@@ -151,7 +151,7 @@ impl Receiver {
             return Ok(Step::NeedMore);
         };
         self.check(&header)?;
-        self.buf.advance(len);
+        self.buf.advance(len.min(self.buf.len()));
         match header.opcode {
             OpCode::Text | OpCode::Binary => {
                 let kind = if header.opcode == OpCode::Text {
@@ -409,7 +409,7 @@ impl Receiver {
         if payload_done {
             self.tail_fed = self.tail_fed.saturating_add(consumed);
         } else {
-            self.buf.advance(consumed);
+            self.buf.advance(consumed.min(self.buf.len()));
             self.take_consumed(consumed);
         }
         let max = self.config.limits.max_message_size;
