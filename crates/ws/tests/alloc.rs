@@ -1,11 +1,12 @@
 //! Steady-state allocation counts: receiving and sending small messages must not allocate
 //! per message (DESIGN.md §2 "Allocation-aware").
 //!
-//! A counting global allocator (stats_alloc: writing one by hand needs `unsafe`, which the
+//! A counting global allocator (`stats_alloc`: writing one by hand needs `unsafe`, which the
 //! workspace forbids) measures a warmed-up connection over many messages. The counter is
 //! global, so everything runs in one test function.
 
-#![allow(clippy::arithmetic_side_effects)]
+// Helpers outside `#[test]` functions are test code too.
+#![allow(clippy::arithmetic_side_effects, clippy::unwrap_used, clippy::panic)]
 
 use std::alloc::System;
 
