@@ -7,7 +7,11 @@ use stator::wire::huffman;
 
 fn main() -> Result<(), stator::wire::Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let inputs = if args.is_empty() { vec!["www.example.com".to_owned()] } else { args };
+    let inputs = if args.is_empty() {
+        vec!["www.example.com".to_owned()]
+    } else {
+        args
+    };
     for s in inputs {
         let mut coded = Vec::new();
         huffman::encode(s.as_bytes(), &mut coded)?;

@@ -11,11 +11,14 @@ fn rfc7541_c41_authority_literal() {
     let mut out = Vec::new();
     out.put_prefix_int(1, 6, 0x40).unwrap();
     let value = b"www.example.com";
-    out.put_prefix_int(huffman::encoded_len(value) as u64, 7, 0x80).unwrap();
+    out.put_prefix_int(huffman::encoded_len(value) as u64, 7, 0x80)
+        .unwrap();
     huffman::encode(value, &mut out).unwrap();
     assert_eq!(
         out,
-        [0x41, 0x8c, 0xf1, 0xe3, 0xc2, 0xe5, 0xf2, 0x3a, 0x6b, 0xa0, 0xab, 0x90, 0xf4, 0xff]
+        [
+            0x41, 0x8c, 0xf1, 0xe3, 0xc2, 0xe5, 0xf2, 0x3a, 0x6b, 0xa0, 0xab, 0x90, 0xf4, 0xff
+        ]
     );
 
     let mut r = Reader::new(&out);
