@@ -445,6 +445,24 @@ fn check(offer: DeflateOffer, response: &str) -> Result<DeflateConfig, DeflateEr
     offer.accept_response(&ext(response))
 }
 
+/// RFC 7692 §7.1.1.2: a client that offered `client_no_context_takeover` keeps its word
+/// even when the server's response leaves the parameter out.
+#[test]
+fn client_no_context_takeover_offer_binds_the_client() {
+    let offer = DeflateOffer {
+        client_no_context_takeover: true,
+        ..DeflateOffer::default()
+    };
+    assert_eq!(
+        check(offer, "permessage-deflate; client_max_window_bits=9"),
+        Ok(config(false, true, 15, 9))
+    );
+    assert_eq!(
+        check(DeflateOffer::default(), "permessage-deflate"),
+        Ok(config(false, false, 15, 15))
+    );
+}
+
 #[test]
 fn client_offer_is_formatted() {
     assert_eq!(

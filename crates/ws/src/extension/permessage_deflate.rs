@@ -292,7 +292,11 @@ impl DeflateOffer {
         };
         Ok(DeflateConfig {
             server_no_context_takeover: raw.server_no_context_takeover,
-            client_no_context_takeover: raw.client_no_context_takeover,
+            // §7.1.1.2: offering client_no_context_takeover tells the server the client
+            // will not use context takeover "even if the server doesn't include" it in
+            // the response, so a server may already rely on it.
+            client_no_context_takeover: raw.client_no_context_takeover
+                || self.client_no_context_takeover,
             server_max_window_bits,
             client_max_window_bits,
         })
