@@ -33,7 +33,11 @@ struct Suite {
 }
 
 /// The suites, in the order `interop` runs them.
-const SUITES: &[Suite] = &[];
+const SUITES: &[Suite] = &[Suite {
+    name: "autobahn",
+    about: "Autobahn WebSocket cases 1-13 via kosoku, stator-ws as server and as client",
+    run: crate::autobahn::run,
+}];
 
 /// What the suites get: paths to the installed peers.
 pub(crate) struct Toolbox {
@@ -43,7 +47,6 @@ pub(crate) struct Toolbox {
 
 impl Toolbox {
     /// A program installed in the venv (`python`, `kosoku`, ...).
-    #[allow(dead_code, reason = "used by the suites as they land")]
     pub(crate) fn venv_bin(&self, name: &str) -> PathBuf {
         self.venv.join("bin").join(name)
     }

@@ -7,6 +7,12 @@
 //!
 //! Everything it needs it installs itself, so it runs on a fresh machine.
 
+#![allow(
+    clippy::arithmetic_side_effects,
+    reason = "automation over trusted inputs; the panic-free rules guard peer input"
+)]
+
+mod autobahn;
 mod cmd;
 mod fuzz;
 mod interop;
