@@ -5,6 +5,7 @@
 //! on every send returns the same error (STYLE.md "Errors are sticky").
 
 use crate::close::CloseCode;
+use crate::handshake::HandshakeError;
 
 /// Everything that can go wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +31,13 @@ pub enum Error {
     /// The compressor failed. Never expected; the connection was failed with 1011.
     #[error("internal error: {0}")]
     Internal(&'static str),
+    /// The HTTP/1.1 opening handshake of a connection made with
+    /// [`Connection::client_h1`](crate::Connection::client_h1) or
+    /// [`Connection::server_h1`](crate::Connection::server_h1) failed (RFC 6455 §4.1, §4.2.1):
+    /// the connection closed without a close frame, after a server's 400, 426 or 431 if it
+    /// had one to send. A [`HandshakeError::Build`] from `accept` only refuses that call.
+    #[error("opening handshake failed: {0}")]
+    Handshake(HandshakeError),
 }
 
 impl Error {
@@ -39,13 +47,18 @@ impl Error {
             Error::Protocol(e) => Some(e.code),
             Error::Limit(e) => Some(e.close_code()),
             Error::Internal(_) => Some(CloseCode::INTERNAL_ERROR),
-            Error::Usage(_) | Error::WouldBlock => None,
+            Error::Usage(_) | Error::WouldBlock | Error::Handshake(_) => None,
         }
     }
 
     /// Whether the error ended the connection (as opposed to refusing one call).
     pub fn is_fatal(&self) -> bool {
-        self.close_code().is_some()
+        match self {
+            // The application's own handshake options: only that call was refused.
+            Error::Handshake(HandshakeError::Build(_) | HandshakeError::InvalidState(_)) => false,
+            Error::Handshake(_) => true,
+            _ => self.close_code().is_some(),
+        }
     }
 }
 
@@ -204,6 +217,15 @@ pub enum UsageError {
     /// Text fragments that are not UTF-8.
     #[error("text is not UTF-8")]
     InvalidUtf8,
+    /// Data, a control frame or a close frame before the opening handshake completed
+    /// (RFC 6455 §4.1: frames flow only once the connection is established).
+    #[error("the opening handshake has not completed")]
+    Connecting,
+    /// `accept` or `reject` without a request waiting for the application's decision
+    /// (only a [`Connection::server_h1`](crate::Connection::server_h1) after
+    /// [`Event::Request`](crate::Event::Request) has one).
+    #[error("no opening handshake request is waiting for a decision")]
+    NoPendingRequest,
 }
 
 #[cfg(test)]
@@ -227,5 +249,12 @@ mod tests {
         assert_eq!(Error::from(UsageError::Closed).close_code(), None);
         assert!(!Error::WouldBlock.is_fatal());
         assert!(Error::Internal("x").is_fatal());
+        let refused = Error::Handshake(HandshakeError::TooMuchEarlyData { limit: 1 });
+        assert!(refused.is_fatal());
+        assert_eq!(refused.close_code(), None);
+        let misuse = Error::Handshake(HandshakeError::Build(
+            crate::handshake::BuildError::MissingAuthority,
+        ));
+        assert!(!misuse.is_fatal());
     }
 }

@@ -71,7 +71,9 @@ pub mod message;
 pub mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
-pub use connection::{CloseCause, Closed, Closing, Config, Connection, Event, ReceiveMode, State};
+pub use connection::{
+    CloseCause, Closed, Closing, Config, Connecting, Connection, Event, ReceiveMode, State,
+};
 pub use deflate_config::DeflateConfig;
 pub use error::{Error, LimitError, ProtocolError, UsageError, Violation};
 pub use limits::Limits;

@@ -1,15 +1,27 @@
 //! What the connection reports, and the states it moves through.
 
 use bytes::Bytes;
+use http::StatusCode;
 
 use crate::close::{CloseCode, CloseFrame};
 use crate::error::Error;
+use crate::handshake::{IncomingRequest, Negotiated};
 use crate::message::{Chunk, Message, Utf8Bytes};
 
 /// Something that happened, pulled with [`Connection::poll_event`](super::Connection::poll_event).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
+    /// Server made with [`server_h1`](super::Connection::server_h1): a valid opening
+    /// handshake arrived (RFC 6455 §4.2.1). Decide with
+    /// [`accept`](super::Connection::accept) or [`reject`](super::Connection::reject).
+    Request(Box<IncomingRequest>),
+    /// The HTTP/1.1 opening handshake completed (RFC 6455 §4.1 "_The WebSocket Connection
+    /// is Established_"): the connection is OPEN with what was agreed, permessage-deflate
+    /// already applied. Reported once, by [`client_h1`](super::Connection::client_h1) and
+    /// [`server_h1`](super::Connection::server_h1) connections, before any message; a
+    /// connection made with [`new`](super::Connection::new) starts OPEN and never reports it.
+    Open(Negotiated),
     /// A complete data message ([`ReceiveMode::Message`](super::ReceiveMode::Message)).
     Message(Message),
     /// A piece of a data message ([`ReceiveMode::Stream`](super::ReceiveMode::Stream)).
@@ -58,6 +70,9 @@ pub enum CloseCause {
     Eof,
     /// The HTTP/2 or HTTP/3 stream was reset (`reset`): an abort.
     Reset,
+    /// The server application refused the opening handshake with this status
+    /// ([`reject`](super::Connection::reject)); the response is in the output.
+    Rejected(StatusCode),
 }
 
 impl CloseCause {
@@ -70,15 +85,20 @@ impl CloseCause {
     }
 }
 
-/// The connection's state (RFC 6455 §4.1 "_The WebSocket Connection is Established_",
-/// §7.1.3 "_The WebSocket Closing Handshake is Started_", §7.1.4 "_Closed_").
+/// The connection's state: RFC 6455's CONNECTING (§4.1), OPEN (§4.1 "_The WebSocket
+/// Connection is Established_"), CLOSING (§7.1.3 "_The WebSocket Closing Handshake is
+/// Started_") and CLOSED (§7.1.4).
 ///
-/// There is no CONNECTING state yet: a [`Connection`](super::Connection) starts OPEN, after
-/// an HTTP/1.1 Upgrade or an Extended CONNECT done elsewhere. A `Connecting(..)` variant
-/// carrying the HTTP/1.1 handshake machine belongs here when the two are joined.
+/// A connection made with [`client_h1`](super::Connection::client_h1) or
+/// [`server_h1`](super::Connection::server_h1) starts CONNECTING and runs the HTTP/1.1
+/// opening handshake itself; one made with [`new`](super::Connection::new) starts OPEN,
+/// the handshake having been done elsewhere (an Extended CONNECT over HTTP/2 or HTTP/3, or
+/// an HTTP/1.1 layer such as `stator-h1`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum State {
+    /// The HTTP/1.1 opening handshake is running; no frame may be sent yet.
+    Connecting(Connecting),
     /// Messages flow both ways.
     Open,
     /// We sent a close frame and wait for the peer's; we still receive, but send no more
@@ -86,6 +106,20 @@ pub enum State {
     Closing(Closing),
     /// Over. Holds how it ended; a failure's error is returned by every later call.
     Closed(Closed),
+}
+
+/// Where the opening handshake of [`State::Connecting`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Connecting {
+    /// Client: the request is in the output (or sent); waiting for the server's response
+    /// (RFC 6455 §4.1).
+    AwaitingResponse,
+    /// Server: reading the client's request head (RFC 6455 §4.2.1).
+    AwaitingRequest,
+    /// Server: a valid request was reported ([`Event::Request`]); waiting for the
+    /// application to accept or reject it (RFC 6455 §4.2.2).
+    AwaitingDecision,
 }
 
 /// The data of [`State::Closing`].

@@ -89,7 +89,9 @@ pub(super) struct Receiver {
 }
 
 impl Receiver {
-    pub(super) fn new(config: RecvConfig, inflater: Option<Inflater>) -> Receiver {
+    /// A receiver without permessage-deflate; the connection switches it on with
+    /// [`set_inflater`](Self::set_inflater) when it opens.
+    pub(super) fn new(config: RecvConfig) -> Receiver {
         Receiver {
             config,
             buf: BytesMut::new(),
@@ -97,11 +99,17 @@ impl Receiver {
             message: None,
             assembled: BytesMut::new(),
             utf8: Utf8Validator::new(),
-            inflater,
+            inflater: None,
             inflated: Vec::new(),
             inflate_pending: false,
             tail_fed: 0,
         }
+    }
+
+    /// Decompresses messages with `inflater` from now on (RFC 7692 §6.2), or stops
+    /// accepting RSV1 if `None`. Set before the first frame is decoded.
+    pub(super) fn set_inflater(&mut self, inflater: Option<Inflater>) {
+        self.inflater = inflater;
     }
 
     pub(super) fn extend(&mut self, data: &[u8]) {

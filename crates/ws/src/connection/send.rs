@@ -43,12 +43,9 @@ pub(super) struct Sender {
 }
 
 impl Sender {
-    pub(super) fn new(
-        role: Role,
-        limits: Limits,
-        random: Box<dyn Random + Send>,
-        deflater: Option<Deflater>,
-    ) -> Sender {
+    /// A sender without permessage-deflate; the connection switches it on with
+    /// [`set_deflater`](Self::set_deflater) when it opens.
+    pub(super) fn new(role: Role, limits: Limits, random: Box<dyn Random + Send>) -> Sender {
         Sender {
             role,
             limits,
@@ -59,9 +56,22 @@ impl Sender {
             blocked: false,
             message: None,
             utf8: Utf8Validator::new(),
-            deflater,
+            deflater: None,
             compressed: Vec::new(),
         }
+    }
+
+    /// Compresses messages with `deflater` from now on (RFC 7692 §6.1), or sends them
+    /// plain if `None`. Set before the first data frame is sent.
+    pub(super) fn set_deflater(&mut self, deflater: Option<Deflater>) {
+        self.deflater = deflater;
+    }
+
+    /// Queues bytes that are not frames: the HTTP/1.1 head of the opening handshake, which
+    /// precedes every frame on the transport (RFC 6455 §4.1, §4.2.2). Bypasses the limits:
+    /// there is one head per connection.
+    pub(super) fn head(&mut self, bytes: &[u8]) {
+        self.out.extend_from_slice(bytes);
     }
 
     /// Appends one frame to the output, masked with a fresh key by a client (RFC 6455 §5.3).

@@ -140,6 +140,21 @@ pub struct IncomingRequest {
     pub offer: Offer,
 }
 
+/// Compares the heads (method, target, version, headers) and the offers; the heads'
+/// `http::Extensions` cannot be compared and are left out.
+impl PartialEq for IncomingRequest {
+    fn eq(&self, other: &IncomingRequest) -> bool {
+        let (a, b) = (&self.parts, &other.parts);
+        a.method == b.method
+            && a.uri == b.uri
+            && a.version == b.version
+            && a.headers == b.headers
+            && self.offer == other.offer
+    }
+}
+
+impl Eq for IncomingRequest {}
+
 /// What a [`ServerHandshake`] reports.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
