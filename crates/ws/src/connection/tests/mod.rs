@@ -4,6 +4,7 @@
 #![allow(clippy::arithmetic_side_effects, clippy::cast_possible_truncation)]
 
 mod flows;
+mod opening;
 mod props;
 mod rules;
 

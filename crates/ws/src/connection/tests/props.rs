@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use stator_wire::rand::SeededRandom;
 
 use super::*;
+use crate::handshake::codec::HeadLimits;
 use crate::{Event, Message, MessageKind, Role};
 
 /// What a test sends.
@@ -242,5 +243,83 @@ proptest! {
         let _ = conn.send_text("after");
         let _ = conn.close(CloseCode::NORMAL, "");
         let _ = output(&mut conn);
+    }
+}
+
+/// One whole HTTP/1.1 session: `client_h1` and `server_h1` shake hands, the server sends
+/// `actions` right behind its 101, the client answers with them and closes. Returns every
+/// byte each side wrote, in order: (client → server, server → client).
+fn h1_session(actions: &[Action], deflate: bool) -> (Vec<u8>, Vec<u8>) {
+    let mut client = opening::h1_client(&opening::options(deflate));
+    let mut server = opening::h1_server();
+    let mut to_server = output(&mut client);
+    server.recv(&to_server);
+    assert!(matches!(server.poll_event(), Some(Event::Request(_))));
+    server.accept(&opening::accept_options(deflate)).unwrap();
+    let _ = events(&mut server);
+    let _ = perform(&mut server, actions);
+    let to_client = output(&mut server);
+    client.recv(&to_client);
+    let _ = events(&mut client);
+    let _ = perform(&mut client, actions);
+    client.close(CloseCode::NORMAL, "bye").unwrap();
+    to_server.extend(output(&mut client));
+    (to_server, to_client)
+}
+
+/// Feeds `wire` to `conn` in the pieces `points` cut, accepting a request as soon as it is
+/// reported; returns the events and, at the end, the output.
+fn replay(
+    mut conn: Connection,
+    wire: &[u8],
+    points: &[usize],
+    deflate: bool,
+) -> (Vec<Event>, Vec<u8>) {
+    let mut got = Vec::new();
+    for w in points.windows(2) {
+        conn.recv(&wire[w[0]..w[1]]);
+        while let Some(event) = conn.poll_event() {
+            if let Event::Request(_) = event {
+                conn.accept(&opening::accept_options(deflate)).unwrap();
+            }
+            got.push(event);
+        }
+    }
+    (got, output(&mut conn))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Any split of the byte stream of a whole HTTP/1.1 session, head and frames together,
+    /// yields the same events and the same output, on either side.
+    #[test]
+    fn h1_splits_do_not_matter(
+        actions in proptest::collection::vec(action(), 0..5),
+        deflate in any::<bool>(),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        let (to_server, to_client) = h1_session(&actions, deflate);
+        // The client's frames may arrive with its request, before `accept`: allow them all.
+        let server = || Connection::server_h1(
+            Config::server(),
+            HeadLimits { max_early_data: 1 << 20, ..HeadLimits::default() },
+        );
+        let (expect, expect_out) = replay(server(), &to_server, &[0, to_server.len()], deflate);
+        prop_assert!(matches!(expect.first(), Some(Event::Request(_))));
+        prop_assert!(matches!(expect.get(1), Some(Event::Open(_))));
+        prop_assert!(closed_event(&expect).is_some_and(|c| c.clean));
+        let (got, got_out) = replay(server(), &to_server, &split_points(to_server.len(), &cuts), deflate);
+        prop_assert_eq!(got, expect);
+        prop_assert_eq!(got_out, expect_out);
+
+        // The client, with the same seed, sends the same key, so the 101 fits it.
+        let client = || opening::h1_client(&opening::options(deflate));
+        let (expect, expect_out) = replay(client(), &to_client, &[0, to_client.len()], deflate);
+        prop_assert!(matches!(expect.first(), Some(Event::Open(n)) if n.deflate.is_some() == deflate));
+        prop_assert_eq!(expect.len(), actions.len() + 1);
+        let (got, got_out) = replay(client(), &to_client, &split_points(to_client.len(), &cuts), deflate);
+        prop_assert_eq!(got, expect);
+        prop_assert_eq!(got_out, expect_out);
     }
 }
