@@ -21,7 +21,6 @@ use std::io;
 
 use stator_ws::extension::DeflateOffer;
 use stator_ws::handshake::ClientOptions;
-use stator_ws::{Connection, Role};
 
 fn session(base: &str, path: &str, echo: bool) -> io::Result<Option<String>> {
     let uri = format!("{base}{path}")
@@ -32,9 +31,8 @@ fn session(base: &str, path: &str, echo: bool) -> io::Result<Option<String>> {
         ..DeflateOffer::default()
     };
     let options = ClientOptions::new(uri).with_deflate(offer);
-    let (mut stream, established) = blocking::connect(&options)?;
-    let conn = Connection::new(blocking::config(Role::Client, &established));
-    blocking::run(&mut stream, conn, established.leftover, echo)
+    let (mut stream, conn) = blocking::connect(&options)?;
+    blocking::run(&mut stream, conn, None, echo)
 }
 
 fn main() -> io::Result<()> {

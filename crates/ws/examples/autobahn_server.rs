@@ -12,7 +12,6 @@ mod blocking;
 
 use std::net::TcpListener;
 
-use stator_ws::Role;
 use stator_ws::extension::DeflateOptions;
 use stator_ws::handshake::AcceptOptions;
 
@@ -31,13 +30,11 @@ fn main() -> std::io::Result<()> {
         let options = options.clone();
         std::thread::spawn(move || {
             let _ = stream.set_nodelay(true);
-            match blocking::accept(&mut stream, &options) {
-                Ok(established) => {
-                    let conn =
-                        stator_ws::Connection::new(blocking::config(Role::Server, &established));
-                    let _ = blocking::run(&mut stream, conn, established.leftover, true);
-                }
-                Err(e) => eprintln!("handshake failed: {e}"),
+            match blocking::serve(&mut stream, &options) {
+                // A refused handshake is worth a line; socket errors of the cases that drop
+                // the connection are expected.
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => eprintln!("{e}"),
+                _ => {}
             }
         });
     }

@@ -1,6 +1,6 @@
 //! A blocking driver for stator-ws over `std::net::TcpStream`, for the examples and the
-//! Autobahn harness: run the HTTP/1.1 handshake machine, then hand its leftover bytes to a
-//! [`Connection`] and echo every message back.
+//! Autobahn harness: a [`Connection`] made with `client_h1` or `server_h1` runs the HTTP/1.1
+//! opening handshake and then the WebSocket on the same socket, echoing every message back.
 //!
 //! One thread per connection and blocking reads keep it short; the real driver is
 //! stator-tokio. The crate itself does no I/O: this file is where the bytes meet a socket.
@@ -15,11 +15,8 @@ use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
 use stator_wire::rand::SystemRandom;
-use stator_ws::handshake::{
-    AcceptOptions, ClientEvent, ClientHandshake, ClientOptions, Established, ServerEvent,
-    ServerHandshake, codec::HeadLimits,
-};
-use stator_ws::{Config, Connection, Event, Limits, Role};
+use stator_ws::handshake::{AcceptOptions, ClientOptions, codec::HeadLimits};
+use stator_ws::{Config, Connection, Error, Event, Limits, Role};
 
 const READ_SIZE: usize = 256 * 1024;
 
@@ -36,87 +33,75 @@ pub(crate) fn limits() -> Limits {
     }
 }
 
-/// Server side of the opening handshake on `stream`: reads the request, accepts it with
-/// `options` (a rejection is written and reported as an error).
-pub(crate) fn accept(stream: &mut TcpStream, options: &AcceptOptions) -> io::Result<Established> {
-    let mut hs = ServerHandshake::new(HeadLimits::default());
-    let mut buf = vec![0u8; READ_SIZE];
-    let mut out = Vec::new();
-    loop {
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        let received = hs.recv(buf.get(..n).unwrap_or_default());
-        if let Some(ServerEvent::Request(_request)) = hs.poll_event() {
-            let established = hs.accept(options).map_err(other)?;
-            out.clear();
-            let _ = hs.poll_output(&mut out);
-            stream.write_all(&out)?;
-            return Ok(established);
-        }
-        if let Err(e) = received {
-            // The machine queued its 400/426/431 answer.
-            out.clear();
-            let _ = hs.poll_output(&mut out);
-            stream.write_all(&out)?;
-            return Err(other(e));
-        }
-    }
+/// The connection configuration both examples use for `role`. No deflate here: the
+/// opening handshake negotiates it and the connection applies it when it opens.
+pub(crate) fn config(role: Role) -> Config {
+    let config = match role {
+        Role::Client => Config::client(SystemRandom::new()),
+        Role::Server => Config::server(),
+    };
+    config.with_limits(limits())
 }
 
-/// Client side of the opening handshake: connects, sends the request of `options` and
-/// waits for the server's 101.
-pub(crate) fn connect(options: &ClientOptions) -> io::Result<(TcpStream, Established)> {
+/// Server side: runs a `server_h1` connection on `stream`, accepting every valid request
+/// with `options` and echoing every message. A refused request (the machine's 400, 426 or
+/// 431) is written and reported as an [`io::ErrorKind::InvalidData`] error.
+pub(crate) fn serve(stream: &mut TcpStream, options: &AcceptOptions) -> io::Result<()> {
+    let conn = Connection::server_h1(config(Role::Server), HeadLimits::default());
+    run(stream, conn, Some(options), true).map(drop)
+}
+
+/// Client side: connects to the URI's authority and returns a `client_h1` connection whose
+/// request is ready to be sent by [`run`].
+pub(crate) fn connect(options: &ClientOptions) -> io::Result<(TcpStream, Connection)> {
     let authority = options
         .uri
         .authority()
         .ok_or_else(|| other("no authority"))?;
     let port = authority.port_u16().unwrap_or(80);
-    let mut stream = TcpStream::connect((authority.host(), port))?;
+    let stream = TcpStream::connect((authority.host(), port))?;
     stream.set_nodelay(true)?;
-    let mut hs = ClientHandshake::new(options, &mut SystemRandom::new(), HeadLimits::default())
-        .map_err(other)?;
-    let mut out = Vec::new();
-    let _ = hs.poll_output(&mut out);
-    stream.write_all(&out)?;
-    let mut buf = vec![0u8; READ_SIZE];
-    loop {
-        let n = stream.read(&mut buf)?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        hs.recv(buf.get(..n).unwrap_or_default()).map_err(other)?;
-        if let Some(ClientEvent::Established(established)) = hs.poll_event() {
-            return Ok((stream, established));
-        }
-    }
+    let conn = Connection::client_h1(options, config(Role::Client)).map_err(other)?;
+    Ok((stream, conn))
 }
 
-/// Runs `conn` on `stream` until the WebSocket is closed, echoing every message back if
-/// `echo` is set, and returns the first text message received (for getCaseCount).
+/// Runs `conn` on `stream` from the opening handshake until the WebSocket is closed,
+/// accepting a server's request with `accept`, echoing every message back if `echo` is
+/// set, and returns the first text message received (for getCaseCount). A failed opening
+/// handshake is an [`io::ErrorKind::InvalidData`] error, once whatever the connection had
+/// to send (a server's 400, 426 or 431) is written.
 pub(crate) fn run(
     stream: &mut TcpStream,
     mut conn: Connection,
-    leftover: bytes::Bytes,
+    accept: Option<&AcceptOptions>,
     echo: bool,
 ) -> io::Result<Option<String>> {
-    conn.recv_bytes(leftover);
     let mut buf = vec![0u8; READ_SIZE];
     let mut out = Vec::new();
     let mut first_text = None;
     loop {
         while let Some(event) = conn.poll_event() {
-            if let Event::Message(message) = event {
-                if first_text.is_none()
-                    && let stator_ws::Message::Text(text) = &message
-                {
-                    first_text = Some(text.as_str().to_owned());
+            match event {
+                Event::Request(_) => {
+                    let result = match accept {
+                        Some(options) => conn.accept(options),
+                        None => conn.reject(http::StatusCode::FORBIDDEN),
+                    };
+                    result.map_err(other)?;
                 }
-                if echo {
-                    // A send fails only once the connection is closing: nothing to echo then.
-                    let _ = conn.send(&message);
+                Event::Message(message) => {
+                    if first_text.is_none()
+                        && let stator_ws::Message::Text(text) = &message
+                    {
+                        first_text = Some(text.as_str().to_owned());
+                    }
+                    if echo {
+                        // A send fails only once the connection is closing: nothing to echo
+                        // then.
+                        let _ = conn.send(&message);
+                    }
                 }
+                _ => {}
             }
             // Write as we go so the pending output never grows past one message.
             out.clear();
@@ -129,6 +114,13 @@ pub(crate) fn run(
             stream.write_all(&out)?;
         }
         if conn.wants_close_transport() {
+            if let Some(Error::Handshake(e)) = conn.error() {
+                let _ = stream.shutdown(Shutdown::Both);
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("handshake failed: {e}"),
+                ));
+            }
             if conn.role() == Role::Client {
                 // RFC 6455 §7.1.1: the server closes TCP first; give it a moment.
                 stream.set_read_timeout(Some(Duration::from_secs(1)))?;
@@ -144,15 +136,4 @@ pub(crate) fn run(
             Err(_) => conn.recv_eof(),
         }
     }
-}
-
-/// The connection configuration both examples use for `role` after `established`.
-pub(crate) fn config(role: Role, established: &Established) -> Config {
-    let config = match role {
-        Role::Client => Config::client(SystemRandom::new()),
-        Role::Server => Config::server(),
-    };
-    config
-        .with_limits(limits())
-        .with_deflate(established.negotiated.deflate)
 }
