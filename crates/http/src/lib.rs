@@ -11,6 +11,7 @@
 //! - [`body`]: strict Content-Length parsing (RFC 9110 §8.6, RFC 9112 §6.3), which
 //!   messages have content (RFC 9110 §6.4.1), and a tracker that checks the received
 //!   content against the declared length.
+//! - [`alt_svc`]: the `Alt-Svc` field value of RFC 7838 §3, built and parsed.
 //! - [`ext`]: the `:protocol` pseudo-header of Extended CONNECT (RFC 8441 §4,
 //!   RFC 9220 §3) as an extension on `http::Request`, the way the `http`-based ecosystem
 //!   (h2's `ext::Protocol`) carries it.
@@ -54,6 +55,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alt_svc;
 pub mod body;
 pub mod ext;
 pub mod fields;
