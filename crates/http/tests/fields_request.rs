@@ -78,9 +78,9 @@ fn simple_get() {
     assert_eq!(head.uri, "https://example.org/");
     assert_eq!(head.version, Version::HTTP_2);
     assert_eq!(head.headers["accept"], "*/*");
-    // Cookie crumbs stay separate (RFC 9113 §8.2.3).
+    // Cookie crumbs are joined (RFC 9113 §8.2.3).
     let cookies: Vec<_> = head.headers.get_all("cookie").iter().collect();
-    assert_eq!(cookies, ["a=b", "c=d"]);
+    assert_eq!(cookies, ["a=b; c=d"]);
     assert!(head.extensions.get::<Protocol>().is_none());
 }
 

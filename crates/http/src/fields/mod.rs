@@ -30,8 +30,9 @@
 //! - `:scheme`, `:authority`, `:path` → `uri` (absolute form). A plain CONNECT's URI is
 //!   authority-form (`host:port`, no scheme, no path). A request without `:authority`
 //!   takes its URI's authority from `host` (RFC 9110 §7.1); `host` stays in the headers.
-//! - Regular fields → `headers`, in order; repeated names (split `cookie` crumbs of
-//!   RFC 9113 §8.2.3 among them) stay separate values of the same name.
+//! - Regular fields → `headers`, in order; a repeated name keeps its values separate,
+//!   except that a request's `cookie` crumbs are joined with `"; "`, as RFC 9113 §8.2.3
+//!   and RFC 9114 §4.2.1 require before a request reaches an application.
 
 mod encode;
 mod error;

@@ -89,6 +89,9 @@ impl RequestBuilder {
     ///   RFC 9114 §4.3.1).
     /// - At most one `host`, and if `:authority` is present too it must name the same
     ///   entity after scheme-based normalization (RFC 9113 §8.3.1, RFC 9110 §4.2.3).
+    ///
+    /// Split `cookie` fields are joined into one with `"; "` (RFC 9113 §8.2.3,
+    /// RFC 9114 §4.2.1).
     pub fn finish(self) -> Result<request::Parts, FieldError> {
         if let Some(e) = self.error {
             return Err(e);
@@ -154,6 +157,9 @@ impl RequestBuilder {
         parts.uri = uri;
         parts.version = self.version;
         parts.headers = self.headers;
+        // RFC 9113 §8.2.3, RFC 9114 §4.2.1: the application is a context other than
+        // HTTP/2 or HTTP/3, and `HeaderMap::get` would see only the first crumb.
+        validate::join_cookie_crumbs(&mut parts.headers);
         if let Some(protocol) = self.protocol {
             parts.extensions.insert(protocol);
         }

@@ -130,6 +130,19 @@ pub(crate) fn host(headers: &HeaderMap) -> Result<Option<Authority>, Malformed> 
         .map_err(|_| Malformed::InvalidHost)
 }
 
+/// The default port of `http` and `https` (RFC 9110 §4.2.1, §4.2.2); schemes are
+/// case-insensitive (RFC 3986 §3.1).
+fn default_port(scheme: Option<&Scheme>) -> Option<u16> {
+    let scheme = scheme?.as_str();
+    if scheme.eq_ignore_ascii_case("https") {
+        Some(443)
+    } else if scheme.eq_ignore_ascii_case("http") {
+        Some(80)
+    } else {
+        None
+    }
+}
+
 /// The checks on an authority that depend on the scheme (RFC 9113 §8.3.1, §8.5): for
 /// `http`, `https` and a plain CONNECT (`scheme` `None`, `connect` true) no userinfo and
 /// a non-empty host (RFC 9110 §4.2.1, §4.2.2, §9.3.6).
@@ -138,8 +151,7 @@ pub(crate) fn check_authority(
     connect: bool,
     authority: &Authority,
 ) -> Result<(), Malformed> {
-    let http_like = connect || matches!(scheme.map(Scheme::as_str), Some("http" | "https"));
-    if !http_like {
+    if !(connect || default_port(scheme).is_some()) {
         return Ok(());
     }
     if authority.as_str().contains('@') {
@@ -155,11 +167,7 @@ pub(crate) fn check_authority(
 /// (RFC 9110 §4.2.3): hosts compared without regard to case, an empty or absent port
 /// equal to the scheme's default.
 pub(crate) fn same_entity(scheme: Option<&Scheme>, a: &Authority, b: &Authority) -> bool {
-    let default = match scheme.map(Scheme::as_str) {
-        Some("http") => Some(80),
-        Some("https") => Some(443),
-        _ => None,
-    };
+    let default = default_port(scheme);
     let port = |x: &Authority| x.port_u16().or(default);
     a.host().eq_ignore_ascii_case(b.host()) && port(a) == port(b)
 }
@@ -215,8 +223,10 @@ pub fn remove_connection_specific(headers: &mut HeaderMap) {
 }
 
 /// Joins the `cookie` crumbs of an HTTP/2 or HTTP/3 request into one value with `"; "`,
-/// as RFC 9113 §8.2.3 and RFC 9114 §4.2.1 require before the request leaves for an
-/// HTTP/1.1 connection. Does nothing when there are fewer than two.
+/// as RFC 9113 §8.2.3 and RFC 9114 §4.2.1 require before a request reaches an HTTP/1.1
+/// connection or an application. [`RequestBuilder::finish`](super::RequestBuilder::finish)
+/// already does it; this is for heads from elsewhere. Does nothing when there are fewer
+/// than two.
 ///
 /// ```
 /// use http::HeaderMap;
@@ -357,6 +367,16 @@ mod tests {
         assert!(!same_entity(https, &a("example.com"), &a("example.org")));
         assert!(!same_entity(None, &a("example.com:443"), &a("example.com")));
         assert!(same_entity(None, &a("[::1]:8"), &a("[::1]:8")));
+        let upper = Scheme::try_from("HTTPS").unwrap();
+        assert!(same_entity(
+            Some(&upper),
+            &a("example.com"),
+            &a("example.com:443")
+        ));
+        assert_eq!(
+            check_authority(Some(&upper), false, &a("u@example.com")),
+            Err(Malformed::UserinfoInAuthority)
+        );
     }
 
     #[test]
