@@ -3,7 +3,8 @@
 //!
 //! A counting global allocator (`stats_alloc`: writing one by hand needs `unsafe`, which the
 //! workspace forbids) measures a warmed-up connection over many messages. The counter is
-//! global, so everything runs in one test function.
+//! global, so this file runs without the libtest harness (`harness = false` in Cargo.toml):
+//! the harness's own threads allocate, and a counter shared with them made the test flaky.
 
 // Helpers outside `#[test]` functions are test code too.
 #![allow(clippy::arithmetic_side_effects, clippy::unwrap_used, clippy::panic)]
@@ -65,8 +66,7 @@ fn one_message_transmit(client: &mut Connection, server: &mut Connection) {
     assert!(client.poll_event().is_none());
 }
 
-#[test]
-fn steady_state_does_not_allocate_per_message() {
+fn main() {
     let mut report = Vec::new();
 
     for (name, deflate) in [("plain", None), ("deflate", Some(DeflateConfig::default()))] {
@@ -90,9 +90,9 @@ fn steady_state_does_not_allocate_per_message() {
             "{name}: {poll_output} allocations for {MEASURED} messages via poll_output, \
              {poll_transmit} via poll_transmit"
         ));
-        // No allocation per message: a handful over thousands of messages at most.
-        assert!(poll_output <= 2, "{}", report.join("\n"));
-        assert!(poll_transmit <= 2, "{}", report.join("\n"));
+        // Warmed up, the buffers are all reused: not one allocation.
+        assert_eq!(poll_output, 0, "{}", report.join("\n"));
+        assert_eq!(poll_transmit, 0, "{}", report.join("\n"));
     }
 
     // Pings and automatic pongs.
@@ -120,6 +120,6 @@ fn steady_state_does_not_allocate_per_message() {
     report.push(format!(
         "ping/pong: {pings} allocations for {MEASURED} rounds"
     ));
-    assert!(pings <= 2, "{}", report.join("\n"));
+    assert_eq!(pings, 0, "{}", report.join("\n"));
     println!("{}", report.join("\n"));
 }
