@@ -199,7 +199,7 @@ pub(crate) fn trailers(
             };
         }
         Err(httparse::Error::TooManyHeaders) => return Err(Violation::TooManyHeaders),
-        Err(_) => return Err(diagnose_fields(buf)),
+        Err(_) => return Err(diagnose_fields(buf).unwrap_or(Violation::InvalidHeaderValue)),
     };
     check_line_endings(buf.get(..len).unwrap_or_default())?;
     if len > limits.max_trailer_size {
@@ -264,53 +264,52 @@ fn diagnose(buf: &[u8], e: httparse::Error) -> Violation {
         httparse::Error::TooManyHeaders => Violation::TooManyHeaders,
         httparse::Error::Version => Violation::InvalidVersion,
         httparse::Error::Status => Violation::InvalidStatus,
-        httparse::Error::Token if !head.contains(&b'\n') => Violation::InvalidStartLine,
-        _ => {
+        httparse::Error::Token => Violation::InvalidStartLine,
+        httparse::Error::HeaderName | httparse::Error::HeaderValue | httparse::Error::NewLine => {
             // Skip the start line; look at the field lines.
             let fields = head
                 .iter()
                 .position(|&b| b == b'\n')
                 .and_then(|i| head.get(i.wrapping_add(1)..))
                 .unwrap_or_default();
-            match diagnose_fields(fields) {
-                Violation::InvalidHeaderName if !head.contains(&b'\n') => {
-                    Violation::InvalidStartLine
-                }
-                v => v,
-            }
+            diagnose_fields(fields).unwrap_or(match e {
+                httparse::Error::HeaderName => Violation::InvalidHeaderName,
+                httparse::Error::HeaderValue => Violation::InvalidHeaderValue,
+                _ => Violation::InvalidStartLine,
+            })
         }
     }
 }
 
-/// Names what is wrong with a block of field lines.
-fn diagnose_fields(fields: &[u8]) -> Violation {
+/// Names what is wrong with a block of field lines, if anything is.
+fn diagnose_fields(fields: &[u8]) -> Option<Violation> {
     for line in fields.split(|&b| b == b'\n') {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
             break;
         }
         if line.contains(&b'\r') {
-            return Violation::BareLineEnding;
+            return Some(Violation::BareLineEnding);
         }
         if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
-            return Violation::ObsFold;
+            return Some(Violation::ObsFold);
         }
         let Some(colon) = line.iter().position(|&b| b == b':') else {
-            return Violation::InvalidHeaderName;
+            return Some(Violation::InvalidHeaderName);
         };
         let name = line.get(..colon).unwrap_or_default();
         if name.last().is_some_and(|&b| b == b' ' || b == b'\t') {
-            return Violation::WhitespaceBeforeColon;
+            return Some(Violation::WhitespaceBeforeColon);
         }
         if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
-            return Violation::InvalidHeaderName;
+            return Some(Violation::InvalidHeaderName);
         }
         let value = line.get(colon.wrapping_add(1)..).unwrap_or_default();
         if value.iter().any(|&b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-            return Violation::InvalidHeaderValue;
+            return Some(Violation::InvalidHeaderValue);
         }
     }
-    Violation::InvalidHeaderValue
+    None
 }
 
 /// The end of a head (just past its blank line), accepting bare LFs so that the error

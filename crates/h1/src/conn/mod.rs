@@ -199,10 +199,14 @@ impl Connection {
     /// The peer broke the protocol: queue a server's error response if no response has
     /// started, and fail the connection for good.
     fn fail(&mut self, error: RemoteError) -> Event {
-        if self.role == Role::Server
-            && matches!(self.st.server_phase(), Phase::Idle | Phase::SendResponse)
-        {
-            crate::serialize::error_response(error.status, &mut self.tx);
+        match self.role {
+            Role::Server if matches!(self.st.server_phase(), Phase::Idle | Phase::SendResponse) => {
+                crate::serialize::error_response(error.status, &mut self.tx);
+            }
+            // A server's partial response still leaves (the client may use it); a
+            // client's pending request is pointless now.
+            Role::Server => {}
+            Role::Client => self.tx.clear(),
         }
         self.st.error();
         self.error = Some(error);
