@@ -94,6 +94,7 @@ pub fn status_line(out: &[u8]) -> String {
 }
 
 /// What one side sends: a head, content in pieces, trailers.
+#[derive(Debug, Clone)]
 pub struct Message<H> {
     pub head: H,
     pub size: BodySize,
