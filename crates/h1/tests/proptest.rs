@@ -67,7 +67,7 @@ fn run_server(input: &[u8], cuts: &[usize], eof: bool) -> Vec<Seen> {
         start = c.max(start);
     }
     pieces.push(&input[start..]);
-    let mut drain = |server: &mut Connection, seen: &mut Vec<Seen>| {
+    let drain = |server: &mut Connection, seen: &mut Vec<Seen>| {
         while let Some(e) = server.poll_event() {
             let end = matches!(e, Event::End(_));
             summarize(seen, e);
