@@ -26,6 +26,12 @@ pub struct Config {
     /// Anti-DoS limits.
     pub limits: Limits,
     /// The negotiated permessage-deflate parameters, `None` if it was not negotiated.
+    ///
+    /// Read by [`Connection::new`](super::Connection::new), whose handshake was done
+    /// elsewhere. [`client_h1`](super::Connection::client_h1) and
+    /// [`server_h1`](super::Connection::server_h1) ignore it: their handshake negotiates the
+    /// parameters, from [`ClientOptions::deflate`](crate::handshake::ClientOptions) and
+    /// [`AcceptOptions::deflate`](crate::handshake::AcceptOptions).
     pub deflate: Option<DeflateConfig>,
     /// Answer every ping with a pong automatically (RFC 6455 §5.5.2). Default `true`.
     /// Pings are reported as [`Event::Ping`](crate::Event::Ping) either way.

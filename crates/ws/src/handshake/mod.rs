@@ -18,6 +18,9 @@
 //!   bytes; [`ClientHandshake`] and [`ServerHandshake`] run the whole HTTP/1.1 handshake
 //!   on a byte stream and hand over a [`Negotiated`] and the bytes that followed the head
 //!   (the first WebSocket frames, which must not be lost).
+//!   [`Connection::client_h1`](crate::Connection::client_h1) and
+//!   [`Connection::server_h1`](crate::Connection::server_h1) run these two machines inside
+//!   the connection's CONNECTING state, which does that hand-over itself.
 //! - [`connect`] checks and builds Extended CONNECT heads for the HTTP/2 and HTTP/3
 //!   machines, which carry `:protocol` as a [`stator_http::ext::Protocol`] extension.
 //! - [`key`] computes Sec-WebSocket-Key and Sec-WebSocket-Accept.
