@@ -15,4 +15,5 @@
 #![forbid(unsafe_code)]
 
 pub use stator_h1 as h1;
+pub use stator_hpack as hpack;
 pub use stator_wire as wire;

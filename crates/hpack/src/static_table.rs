@@ -1,0 +1,149 @@
+//! The static table of RFC 7541 Appendix A and the encoder's lookups into it.
+//!
+//! The table is a `const` array, so decoding an indexed static field hands out
+//! `Bytes::from_static` views and never allocates.
+
+/// Number of entries in the static table (RFC 7541 Appendix A).
+pub(crate) const LEN: usize = 61;
+
+/// RFC 7541 Appendix A; entry `i` has index `i + 1`.
+pub(crate) static ENTRIES: [(&str, &str); LEN] = [
+    (":authority", ""),
+    (":method", "GET"),
+    (":method", "POST"),
+    (":path", "/"),
+    (":path", "/index.html"),
+    (":scheme", "http"),
+    (":scheme", "https"),
+    (":status", "200"),
+    (":status", "204"),
+    (":status", "206"),
+    (":status", "304"),
+    (":status", "400"),
+    (":status", "404"),
+    (":status", "500"),
+    ("accept-charset", ""),
+    ("accept-encoding", "gzip, deflate"),
+    ("accept-language", ""),
+    ("accept-ranges", ""),
+    ("accept", ""),
+    ("access-control-allow-origin", ""),
+    ("age", ""),
+    ("allow", ""),
+    ("authorization", ""),
+    ("cache-control", ""),
+    ("content-disposition", ""),
+    ("content-encoding", ""),
+    ("content-language", ""),
+    ("content-length", ""),
+    ("content-location", ""),
+    ("content-range", ""),
+    ("content-type", ""),
+    ("cookie", ""),
+    ("date", ""),
+    ("etag", ""),
+    ("expect", ""),
+    ("expires", ""),
+    ("from", ""),
+    ("host", ""),
+    ("if-match", ""),
+    ("if-modified-since", ""),
+    ("if-none-match", ""),
+    ("if-range", ""),
+    ("if-unmodified-since", ""),
+    ("last-modified", ""),
+    ("link", ""),
+    ("location", ""),
+    ("max-forwards", ""),
+    ("proxy-authenticate", ""),
+    ("proxy-authorization", ""),
+    ("range", ""),
+    ("referer", ""),
+    ("refresh", ""),
+    ("retry-after", ""),
+    ("server", ""),
+    ("set-cookie", ""),
+    ("strict-transport-security", ""),
+    ("transfer-encoding", ""),
+    ("user-agent", ""),
+    ("vary", ""),
+    ("via", ""),
+    ("www-authenticate", ""),
+];
+
+/// The entry at 1-based `index`, if it is a static index.
+pub(crate) fn get(index: usize) -> Option<(&'static str, &'static str)> {
+    ENTRIES.get(index.checked_sub(1)?).copied()
+}
+
+/// What the static table offers an encoder for a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Match {
+    /// Name and value match the entry at this index.
+    Full(usize),
+    /// Only the name matches; the lowest such index.
+    Name(usize),
+    /// The name is not in the static table.
+    None,
+}
+
+/// Finds `name` (and `value`) in the static table without scanning all 61 entries: a
+/// `match` on the name narrows the search to the entries that share it.
+pub(crate) fn find(name: &[u8], value: &[u8]) -> Match {
+    let Some((first, last)) = name_range(name) else {
+        return Match::None;
+    };
+    for index in first..=last {
+        if get(index).is_some_and(|(_, v)| v.as_bytes() == value) {
+            return Match::Full(index);
+        }
+    }
+    Match::Name(first)
+}
+
+/// The 1-based indices of the first and last entries named `name`.
+fn name_range(name: &[u8]) -> Option<(usize, usize)> {
+    let range = match name {
+        b":authority" => (1, 1),
+        b":method" => (2, 3),
+        b":path" => (4, 5),
+        b":scheme" => (6, 7),
+        b":status" => (8, 14),
+        _ => {
+            // Regular field names: one entry each, indices 15..=61.
+            let pos = ENTRIES
+                .get(14..)?
+                .iter()
+                .position(|(n, _)| n.as_bytes() == name)?;
+            let index = pos.checked_add(15)?;
+            (index, index)
+        }
+    };
+    Some(range)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_is_found_by_name_and_value() {
+        for (i, (n, v)) in ENTRIES.iter().enumerate() {
+            assert_eq!(
+                find(n.as_bytes(), v.as_bytes()),
+                Match::Full(i + 1),
+                "{n}: {v}"
+            );
+        }
+    }
+
+    #[test]
+    fn names_without_the_value() {
+        assert_eq!(find(b":status", b"418"), Match::Name(8));
+        assert_eq!(find(b"user-agent", b"x"), Match::Name(58));
+        assert_eq!(find(b"x-custom", b""), Match::None);
+        assert_eq!(get(0), None);
+        assert_eq!(get(62), None);
+        assert_eq!(get(61), Some(("www-authenticate", "")));
+    }
+}
