@@ -15,7 +15,7 @@ use stator_http::body::{BodyLength, response_has_content};
 
 use crate::error::Violation;
 use crate::limits::Limits;
-use crate::parse::is_tchar;
+use crate::parse::{Seen, is_tchar};
 
 /// How a message's content is delimited on the wire (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -60,19 +60,26 @@ pub(crate) struct ConnectionOptions {
     pub(crate) upgrade: bool,
 }
 
-pub(crate) fn connection_options(headers: &HeaderMap) -> ConnectionOptions {
-    let mut options = ConnectionOptions::default();
-    for value in headers.get_all(CONNECTION) {
+impl ConnectionOptions {
+    /// Adds the options of one `Connection` field line.
+    pub(crate) fn add(&mut self, value: &http::HeaderValue) {
         for token in value.as_bytes().split(|&b| b == b',') {
             let token = token.trim_ascii();
             if token.eq_ignore_ascii_case(b"close") {
-                options.close = true;
+                self.close = true;
             } else if token.eq_ignore_ascii_case(b"keep-alive") {
-                options.keep_alive = true;
+                self.keep_alive = true;
             } else if token.eq_ignore_ascii_case(b"upgrade") {
-                options.upgrade = true;
+                self.upgrade = true;
             }
         }
+    }
+}
+
+pub(crate) fn connection_options(headers: &HeaderMap) -> ConnectionOptions {
+    let mut options = ConnectionOptions::default();
+    for value in headers.get_all(CONNECTION) {
+        options.add(value);
     }
     options
 }
@@ -88,21 +95,29 @@ pub(crate) fn persistent(version: Version, options: ConnectionOptions) -> bool {
 /// What a received request head says (RFC 9112 §6.3 items 3–7).
 pub(crate) fn request_meta(
     head: &request::Parts,
+    seen: Seen,
     limits: &Limits,
 ) -> Result<RequestMeta, Violation> {
     let headers = &head.headers;
-    let options = connection_options(headers);
-    let framing = if headers.contains_key(TRANSFER_ENCODING) {
+    let options = if seen.connection {
+        connection_options(headers)
+    } else {
+        ConnectionOptions::default()
+    };
+    let framing = if seen.transfer_encoding {
         // §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
         if head.version == Version::HTTP_10 {
             return Err(Violation::TransferEncodingInHttp10);
         }
         // §6.1, §6.3 item 3: both is a smuggling vector; we refuse rather than prefer one.
-        if headers.contains_key(http::header::CONTENT_LENGTH) {
+        if seen.content_length {
             return Err(Violation::ContentLengthAndTransferEncoding);
         }
         chunked_only(headers, true)?;
         Framing::Chunked
+    } else if !seen.content_length {
+        // RFC 9112 §6.3 item 7: a request without framing fields has no content.
+        Framing::Empty
     } else {
         match BodyLength::for_request(&head.method, headers)? {
             // RFC 9112 §6.3 item 7: a request without framing fields has no content;
@@ -119,7 +134,12 @@ pub(crate) fn request_meta(
     {
         return Err(Violation::ContentTooLarge);
     }
-    let (switch, expect_continue) = proposals(head, options);
+    let (switch, expect_continue) = if seen.upgrade || seen.expect || head.method == Method::CONNECT
+    {
+        proposals(head, options)
+    } else {
+        (None, false)
+    };
     Ok(RequestMeta {
         framing,
         keep_alive: persistent(head.version, options),

@@ -31,6 +31,33 @@ pub(crate) struct Span {
     value: Range<usize>,
 }
 
+/// Which framing-relevant fields a head has, noted while its lines are walked once, so
+/// that the common head without them costs no map lookups.
+// Five independent flags: a struct of bools reads better here than a bit set.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Seen {
+    pub(crate) transfer_encoding: bool,
+    pub(crate) content_length: bool,
+    pub(crate) connection: bool,
+    pub(crate) upgrade: bool,
+    pub(crate) expect: bool,
+}
+
+impl Seen {
+    fn note(&mut self, name: &str) {
+        let is = |n: &str| name.len() == n.len() && name.eq_ignore_ascii_case(n);
+        match name.len() {
+            17 => self.transfer_encoding |= is("transfer-encoding"),
+            14 => self.content_length |= is("content-length"),
+            10 => self.connection |= is("connection"),
+            7 => self.upgrade |= is("upgrade"),
+            6 => self.expect |= is("expect"),
+            _ => {}
+        }
+    }
+}
+
 /// Reusable scratch for head parsing: one span per field line (no allocation per head
 /// once warm).
 #[derive(Debug, Default)]
@@ -58,7 +85,7 @@ pub(crate) fn request(
     buf: &mut BytesMut,
     limits: &Limits,
     scratch: &mut Scratch,
-) -> Result<Option<request::Parts>, Violation> {
+) -> Result<Option<(request::Parts, Seen)>, Violation> {
     let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; HEADER_SLOTS];
     let slots = slots.get_mut(..limits.header_slots()).unwrap_or_default();
     let mut req = httparse::Request::new(&mut []);
@@ -89,11 +116,14 @@ pub(crate) fn request(
         Version::HTTP_11
     };
     let mut hosts = 0_usize;
+    let mut seen = Seen::default();
     scratch.spans.clear();
     for h in req.headers.iter() {
-        if h.name.eq_ignore_ascii_case("host") {
+        if h.name.len() == 4 && h.name.eq_ignore_ascii_case("host") {
             hosts = hosts.saturating_add(1);
             check_host(h.value)?;
+        } else {
+            seen.note(h.name);
         }
         scratch.spans.push(Span {
             name: offset(base, h.name.as_bytes()),
@@ -114,7 +144,7 @@ pub(crate) fn request(
     parts.uri = uri;
     parts.version = version;
     parts.headers = headers;
-    Ok(Some(parts))
+    Ok(Some((parts, seen)))
 }
 
 /// Parses a response head at the start of `buf`, as [`request`] does.
@@ -236,21 +266,22 @@ pub(crate) fn partial(buf: &[u8], limits: &Limits, is_request: bool) -> Result<(
     Ok(())
 }
 
-/// RFC 9112 §2.2: every line ends in CRLF; no CR elsewhere.
+/// RFC 9112 §2.2: every line ends in CRLF; no CR elsewhere. Equivalently: as many CRLF
+/// pairs as CRs and as LFs (three counting passes, which vectorize).
+// Heads are short; a dependency for counting bytes is not worth it.
+#[allow(clippy::naive_bytecount)]
 fn check_line_endings(head: &[u8]) -> Result<(), Violation> {
-    let mut prev = 0_u8;
-    for (i, &b) in head.iter().enumerate() {
-        let bad = match b {
-            b'\n' => prev != b'\r',
-            b'\r' => head.get(i.wrapping_add(1)) != Some(&b'\n'),
-            _ => false,
-        };
-        if bad {
-            return Err(Violation::BareLineEnding);
-        }
-        prev = b;
+    let cr = head.iter().filter(|&&b| b == b'\r').count();
+    let lf = head.iter().filter(|&&b| b == b'\n').count();
+    let crlf = head
+        .windows(2)
+        .filter(|w| w.first() == Some(&b'\r') && w.get(1) == Some(&b'\n'))
+        .count();
+    if cr == crlf && lf == crlf {
+        Ok(())
+    } else {
+        Err(Violation::BareLineEnding)
     }
-    Ok(())
 }
 
 /// Names the cause of a parse error, looking at the head again (error path only).
@@ -396,16 +427,18 @@ fn request_target(method: &Method, target: Bytes) -> Result<Uri, Violation> {
 mod tests {
     use super::*;
 
-    fn req(bytes: &[u8]) -> Result<Option<request::Parts>, Violation> {
+    fn req(bytes: &[u8]) -> Result<Option<(request::Parts, Seen)>, Violation> {
         let mut buf = BytesMut::from(bytes);
         request(&mut buf, &Limits::default(), &mut Scratch::default())
     }
 
     #[test]
     fn origin_form_shares_the_buffer() {
-        let parts = req(b"GET /where?q=now HTTP/1.1\r\nHost: www.example.com\r\nX-A: b\r\n\r\n")
-            .unwrap()
-            .unwrap();
+        let (parts, seen) =
+            req(b"GET /where?q=now HTTP/1.1\r\nHost: www.example.com\r\nX-A: b\r\n\r\n")
+                .unwrap()
+                .unwrap();
+        assert_eq!(seen, Seen::default());
         assert_eq!(parts.method, Method::GET);
         assert_eq!(parts.uri, "/where?q=now");
         assert_eq!(parts.headers["host"], "www.example.com");
@@ -423,7 +456,7 @@ mod tests {
     #[test]
     fn forms() {
         use Violation as V;
-        let ok = |s: &str| req(s.as_bytes()).unwrap().unwrap().uri;
+        let ok = |s: &str| req(s.as_bytes()).unwrap().unwrap().0.uri;
         assert_eq!(ok("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), "*");
         assert_eq!(
             ok("CONNECT server.example.com:80 HTTP/1.1\r\nHost: server.example.com:80\r\n\r\n")

@@ -9,12 +9,12 @@
 //! leaves nothing behind in the output.
 
 use bytes::BytesMut;
-use http::header::{CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version, request, response};
-use stator_http::body::{content_length, response_has_content};
+use stator_http::body::{parse_content_length, response_has_content};
 
 use crate::error::LocalError;
-use crate::framing::{Framing, connection_options, persistent};
+use crate::framing::{ConnectionOptions, Framing, persistent};
 use crate::state::Pending;
 
 /// How much content the application will send with a head.
@@ -47,33 +47,68 @@ fn version(v: Version) -> &'static [u8] {
     }
 }
 
-/// The Content-Length and Transfer-Encoding the application put in its head, checked
-/// against `size`. Returns whether the head has a Content-Length.
-fn check_framing_fields(headers: &HeaderMap, size: BodySize) -> Result<bool, LocalError> {
-    let declared = content_length(headers).map_err(|_| LocalError::ConflictingFraming)?;
-    match (declared, size) {
-        (None, _) | (Some(0), BodySize::Empty) => {}
-        (Some(n), BodySize::Known(m)) if n == m => {}
-        _ => return Err(LocalError::ConflictingFraming),
-    }
-    for te in headers.get_all(TRANSFER_ENCODING) {
-        if size != BodySize::Unknown || !te.as_bytes().trim_ascii().eq_ignore_ascii_case(b"chunked")
-        {
-            return Err(LocalError::ConflictingFraming);
-        }
-    }
-    Ok(declared.is_some())
+/// What the application's head says about framing, noted while its fields are written.
+#[derive(Debug, Clone, Copy, Default)]
+struct AppFields {
+    /// Its Content-Length: `Err` if invalid or conflicting.
+    content_length: Option<Result<u64, ()>>,
+    /// Transfer-Encoding lines, and whether each was exactly `chunked`.
+    transfer_encoding: bool,
+    only_chunked: bool,
+    options: ConnectionOptions,
 }
 
-/// Field lines, without the framing fields (written by the machine).
-fn write_fields(headers: &HeaderMap, out: &mut BytesMut) -> Result<(), LocalError> {
+impl AppFields {
+    /// Checks the framing fields against `size`; returns whether there is a
+    /// Content-Length.
+    fn check(&self, size: BodySize) -> Result<bool, LocalError> {
+        let declared = self
+            .content_length
+            .transpose()
+            .map_err(|()| LocalError::ConflictingFraming)?;
+        match (declared, size) {
+            (None, _) | (Some(0), BodySize::Empty) => {}
+            (Some(n), BodySize::Known(m)) if n == m => {}
+            _ => return Err(LocalError::ConflictingFraming),
+        }
+        if self.transfer_encoding && (size != BodySize::Unknown || !self.only_chunked) {
+            return Err(LocalError::ConflictingFraming);
+        }
+        Ok(declared.is_some())
+    }
+}
+
+/// Field lines, without the framing fields (written by the machine), in one pass that
+/// notes what the framing fields and `Connection` say.
+fn write_fields(headers: &HeaderMap, out: &mut BytesMut) -> Result<AppFields, LocalError> {
+    let mut app = AppFields {
+        only_chunked: true,
+        ..AppFields::default()
+    };
     for (name, value) in headers {
-        if name == CONTENT_LENGTH || name == TRANSFER_ENCODING {
+        if name == CONTENT_LENGTH {
+            let n = parse_content_length(value.as_bytes()).map_err(|_| ());
+            app.content_length = Some(match (app.content_length, n) {
+                (None, n) => n,
+                (Some(Ok(a)), Ok(b)) if a == b => Ok(a),
+                _ => Err(()),
+            });
             continue;
+        }
+        if name == TRANSFER_ENCODING {
+            app.transfer_encoding = true;
+            app.only_chunked &= value
+                .as_bytes()
+                .trim_ascii()
+                .eq_ignore_ascii_case(b"chunked");
+            continue;
+        }
+        if name == CONNECTION {
+            app.options.add(value);
         }
         write_field(name.as_str().as_bytes(), value, out)?;
     }
-    Ok(())
+    Ok(app)
 }
 
 fn write_field(name: &[u8], value: &HeaderValue, out: &mut BytesMut) -> Result<(), LocalError> {
@@ -129,7 +164,6 @@ pub(crate) fn request_head(
     out: &mut BytesMut,
 ) -> Result<Written, LocalError> {
     all_or_nothing(out, |out| {
-        let has_cl = check_framing_fields(&head.headers, size)?;
         let http10 = head.version == Version::HTTP_10;
         let connect = head.method == Method::CONNECT;
         // RFC 9112 §3.2: authority-form for CONNECT, asterisk-form for `OPTIONS *`,
@@ -164,7 +198,8 @@ pub(crate) fn request_head(
             (1, _) => {}
             _ => return Err(LocalError::InvalidHost),
         }
-        write_fields(&head.headers, out)?;
+        let app = write_fields(&head.headers, out)?;
+        let has_cl = app.check(size)?;
         let framing = match size {
             BodySize::Empty => {
                 // RFC 9110 §8.6: a user agent sends Content-Length with methods that
@@ -186,7 +221,7 @@ pub(crate) fn request_head(
             }
         };
         out.extend_from_slice(b"\r\n");
-        let keep_alive = persistent(head.version, connection_options(&head.headers));
+        let keep_alive = persistent(head.version, app.options);
         Ok(Written {
             framing: Some(framing),
             keep_alive,
@@ -240,13 +275,15 @@ pub(crate) fn response_head(
         // RFC 9110 §8.6: no Content-Length in 1xx, 204 or a 2xx to CONNECT.
         let forbids_cl =
             status.is_informational() || status == StatusCode::NO_CONTENT || connect_ok;
+        status_line(status, out);
+        let app = write_fields(headers, out)?;
         let has_cl = if has_content {
-            check_framing_fields(headers, size)?
+            app.check(size)?
         } else {
-            if headers.contains_key(TRANSFER_ENCODING) {
+            if app.transfer_encoding {
                 return Err(LocalError::ConflictingFraming);
             }
-            let cl = headers.contains_key(CONTENT_LENGTH);
+            let cl = app.content_length.is_some();
             if forbids_cl && (cl || matches!(size, BodySize::Known(_))) {
                 return Err(LocalError::ContentLengthNotAllowed);
             }
@@ -262,13 +299,11 @@ pub(crate) fn response_head(
             BodySize::Unknown if peer10 => Framing::UntilClose,
             BodySize::Unknown => Framing::Chunked,
         });
-        let options = connection_options(headers);
+        let options = app.options;
         let keep_alive = conn_keep_alive
             && !options.close
             && framing != Some(Framing::UntilClose)
             && !connect_ok;
-        status_line(status, out);
-        write_fields(headers, out)?;
         match (framing, size) {
             (Some(Framing::Length(n)), _) => write_content_length(n, out),
             (Some(Framing::Empty), _) => write_content_length(0, out),
@@ -314,7 +349,7 @@ fn forbidden_in_trailers(name: &http::HeaderName) -> bool {
         CONTENT_LENGTH,
         TRANSFER_ENCODING,
         HOST,
-        h::CONNECTION,
+        CONNECTION,
         h::TE,
         h::TRAILER,
         h::UPGRADE,

@@ -114,11 +114,12 @@ impl Connection {
         if !self.head_may_be_complete(true)? {
             return self.incomplete_head();
         }
-        let Some(head) = parse::request(&mut self.rx, &self.limits, &mut self.scratch)? else {
+        let Some((head, seen)) = parse::request(&mut self.rx, &self.limits, &mut self.scratch)?
+        else {
             return self.incomplete_head();
         };
         self.rx_scanned = 0;
-        let meta = framing::request_meta(&head, &self.limits)?;
+        let meta = framing::request_meta(&head, seen, &self.limits)?;
         let pending = Pending {
             method: head.method.clone(),
             version: head.version,
