@@ -16,4 +16,5 @@
 
 pub use stator_h1 as h1;
 pub use stator_hpack as hpack;
+pub use stator_qpack as qpack;
 pub use stator_wire as wire;

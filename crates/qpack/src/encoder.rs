@@ -1,0 +1,295 @@
+//! The QPACK encoder (RFC 9204 §2.1): it chooses representations, inserts into the
+//! dynamic table when that pays, and tracks what the peer decoder has acknowledged so
+//! that it never blocks more streams than allowed nor evicts an entry still in use.
+
+use std::collections::{HashMap, VecDeque};
+
+use bytes::Bytes;
+use stator_wire::Reader;
+
+use crate::Field;
+use crate::error::{Error, Reason};
+use crate::instructions::{DecoderInstruction, EncoderInstruction, NameRef};
+use crate::primitives::{max_entries, write_prefix};
+use crate::section::{Rep, write_rep};
+use crate::static_table::{self, Match};
+use crate::table::{DynamicTable, Entry, entry_size};
+
+/// An encoded field section the decoder has not acknowledged yet.
+#[derive(Debug, Clone, Copy)]
+struct Outstanding {
+    /// Its Required Insert Count.
+    ric: u64,
+    /// The smallest absolute index it references (`u64::MAX` for none).
+    min_ref: u64,
+}
+
+/// The encoding half of a QPACK connection.
+///
+/// [`Encoder::encode`] writes encoder-stream instructions into a caller buffer and returns
+/// the field section; [`Encoder::on_decoder_stream`] consumes the peer decoder's
+/// acknowledgments. Errors from the decoder stream are sticky.
+#[derive(Debug, Clone)]
+pub struct Encoder {
+    /// The peer's `SETTINGS_QPACK_MAX_TABLE_CAPACITY`.
+    peer_max_capacity: u64,
+    max_entries: u64,
+    /// The peer's `SETTINGS_QPACK_BLOCKED_STREAMS`.
+    max_blocked: u64,
+    /// The capacity we intend to use (at most the peer's maximum).
+    target_capacity: usize,
+    table: DynamicTable,
+    /// RFC 9204 §2.1.4: Known Received Count.
+    known_received: u64,
+    outstanding: HashMap<u64, VecDeque<Outstanding>>,
+    /// Bytes of a decoder-stream instruction that has not fully arrived.
+    pending: Vec<u8>,
+    error: Option<Error>,
+}
+
+impl Encoder {
+    /// An encoder for a peer decoder that advertised `max_table_capacity` and
+    /// `max_blocked_streams` (RFC 9204 §5). It uses the whole capacity; see
+    /// [`Encoder::with_capacity`] for less.
+    pub fn new(max_table_capacity: u64, max_blocked_streams: u64) -> Encoder {
+        Encoder::with_capacity(max_table_capacity, max_blocked_streams, usize::MAX)
+    }
+
+    /// Like [`Encoder::new`], using at most `capacity` bytes of dynamic table
+    /// (RFC 9204 §3.2.3: the encoder picks any capacity up to the peer's maximum).
+    pub fn with_capacity(
+        max_table_capacity: u64,
+        max_blocked_streams: u64,
+        capacity: usize,
+    ) -> Encoder {
+        let peer = usize::try_from(max_table_capacity).unwrap_or(usize::MAX);
+        Encoder {
+            peer_max_capacity: max_table_capacity,
+            max_entries: max_entries(max_table_capacity),
+            max_blocked: max_blocked_streams,
+            target_capacity: capacity.min(peer),
+            table: DynamicTable::default(),
+            known_received: 0,
+            outstanding: HashMap::new(),
+            pending: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The number of entries inserted so far (RFC 9204 §3.2.4).
+    pub fn insert_count(&self) -> u64 {
+        self.table.insert_count()
+    }
+
+    /// The Known Received Count (RFC 9204 §2.1.4): inserts the decoder has acknowledged.
+    pub fn known_received_count(&self) -> u64 {
+        self.known_received
+    }
+
+    /// The number of streams whose unacknowledged sections may be blocked at the decoder.
+    pub fn blocked_streams(&self) -> u64 {
+        let kr = self.known_received;
+        self.outstanding
+            .values()
+            .filter(|q| q.iter().any(|o| o.ric > kr))
+            .count() as u64
+    }
+
+    /// Encodes `fields` as one field section of `stream_id` (RFC 9204 §4.5) and appends
+    /// any encoder-stream instructions it needs to `encoder_stream`, which the caller must
+    /// send before (or with) the section. Call [`Encoder::on_decoder_stream`] with the
+    /// decoder's acknowledgments so that later sections can use the new entries without
+    /// risking blocking and old entries can be evicted.
+    pub fn encode(
+        &mut self,
+        stream_id: u64,
+        fields: &[Field],
+        encoder_stream: &mut Vec<u8>,
+    ) -> Bytes {
+        if self.table.capacity() != self.target_capacity && self.peer_max_capacity > 0 {
+            // RFC 9204 §4.3.1: the table starts at capacity 0.
+            EncoderInstruction::SetCapacity(self.target_capacity as u64).write(encoder_stream);
+            self.table.set_capacity(self.target_capacity);
+        }
+        let kr = self.known_received;
+        let stream_blocked = self
+            .outstanding
+            .get(&stream_id)
+            .is_some_and(|q| q.iter().any(|o| o.ric > kr));
+        let may_block = stream_blocked || self.blocked_streams() < self.max_blocked;
+        let mut min_evictable = self.pinned_below();
+        let mut reps = Vec::with_capacity(fields.len());
+        let mut ric = 0u64;
+        let mut min_ref = u64::MAX;
+        for field in fields {
+            let rep = self.choose(field, may_block, &mut min_evictable, encoder_stream);
+            if let Rep::Dynamic(abs) | Rep::DynamicName(abs) = rep {
+                ric = ric.max(abs.saturating_add(1));
+                min_ref = min_ref.min(abs);
+                min_evictable = min_evictable.min(abs);
+            }
+            reps.push(rep);
+        }
+        let base = self.table.insert_count();
+        let mut out = Vec::with_capacity(fields.len().saturating_mul(8).saturating_add(2));
+        write_prefix(&mut out, ric, base, self.max_entries);
+        for (rep, field) in reps.into_iter().zip(fields) {
+            write_rep(&mut out, rep, base, field);
+        }
+        if ric > 0 {
+            self.outstanding
+                .entry(stream_id)
+                .or_default()
+                .push_back(Outstanding { ric, min_ref });
+        }
+        Bytes::from(out)
+    }
+
+    /// The lowest absolute index that must not be evicted: entries referenced by
+    /// unacknowledged sections (RFC 9204 §2.1.1) and entries the decoder has not
+    /// acknowledged receiving.
+    fn pinned_below(&self) -> u64 {
+        let referenced = self
+            .outstanding
+            .values()
+            .flatten()
+            .map(|o| o.min_ref)
+            .min()
+            .unwrap_or(u64::MAX);
+        referenced.min(self.known_received)
+    }
+
+    /// Whether a dynamic entry may be referenced by the section being encoded.
+    fn usable(&self, abs: u64, may_block: bool) -> bool {
+        may_block || abs < self.known_received
+    }
+
+    /// Picks the representation of one field, inserting into the table when worthwhile.
+    fn choose(
+        &mut self,
+        field: &Field,
+        may_block: bool,
+        pinned: &mut u64,
+        enc: &mut Vec<u8>,
+    ) -> Rep {
+        let stat = static_table::find(&field.name, &field.value);
+        if let Some(Match::Full(i)) = stat {
+            return Rep::Static(i);
+        }
+        let mut dyn_name = None;
+        for (abs, e) in self.table.iter_newest_first() {
+            if e.name == field.name {
+                if e.value == field.value && self.usable(abs, may_block) {
+                    return Rep::Dynamic(abs);
+                }
+                if dyn_name.is_none() && self.usable(abs, may_block) {
+                    dyn_name = Some(abs);
+                }
+            }
+        }
+        let size = entry_size(&field.name, &field.value);
+        // Large or one-off values waste the table: only insert what fits comfortably.
+        let worth = size <= self.table.capacity() / 2 && self.table.capacity() > 0;
+        if worth && self.make_room(size, *pinned) {
+            let name = match stat {
+                Some(Match::Name(i) | Match::Full(i)) => Some(NameRef::Static(i)),
+                None => self
+                    .table
+                    .iter_newest_first()
+                    .find(|(_, e)| e.name == field.name)
+                    .and_then(|(abs, _)| self.table.insert_count().checked_sub(abs)?.checked_sub(1))
+                    .map(NameRef::Dynamic),
+            };
+            let ins = match name {
+                Some(name) => EncoderInstruction::InsertWithNameRef {
+                    name,
+                    value: field.value.clone(),
+                },
+                None => EncoderInstruction::InsertWithLiteralName {
+                    name: field.name.clone(),
+                    value: field.value.clone(),
+                },
+            };
+            ins.write(enc);
+            let abs = self.table.insert_count();
+            // `make_room` checked the fit, so the insert cannot fail.
+            let _ = self.table.insert(Entry {
+                name: field.name.clone(),
+                value: field.value.clone(),
+            });
+            if self.usable(abs, may_block) {
+                return Rep::Dynamic(abs);
+            }
+        }
+        match (stat, dyn_name) {
+            (Some(Match::Name(i) | Match::Full(i)), _) => Rep::StaticName(i),
+            (None, Some(abs)) if self.table.get(abs).is_some() => Rep::DynamicName(abs),
+            _ => Rep::Literal,
+        }
+    }
+
+    /// Whether `size` bytes fit after evicting only entries below `pinned`.
+    fn make_room(&self, size: usize, pinned: u64) -> bool {
+        match self.table.evictions_needed(size) {
+            Some(n) => self.table.first_index().saturating_add(n) <= pinned,
+            None => false,
+        }
+    }
+
+    /// Consumes bytes of the peer's decoder stream (RFC 9204 §4.4), in any chunking.
+    pub fn on_decoder_stream(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let mut input = std::mem::take(&mut self.pending);
+        input.extend_from_slice(bytes);
+        let mut r = Reader::new(&input);
+        let result = loop {
+            if r.is_empty() {
+                break Ok(());
+            }
+            match DecoderInstruction::parse(&mut r) {
+                Ok(ins) => {
+                    if let Err(reason) = self.apply(ins) {
+                        break Err(Error::decoder_stream(reason));
+                    }
+                }
+                // A prefix integer is at most 11 bytes: the buffer stays tiny.
+                Err(Reason::Truncated) => break Ok(()),
+                Err(reason) => break Err(Error::decoder_stream(reason)),
+            }
+        };
+        self.pending = r.rest().to_vec();
+        result.inspect_err(|e| self.error = Some(*e))
+    }
+
+    /// Applies one decoder instruction (RFC 9204 §4.4).
+    fn apply(&mut self, ins: DecoderInstruction) -> Result<(), Reason> {
+        match ins {
+            DecoderInstruction::SectionAck(id) => {
+                let queue = self
+                    .outstanding
+                    .get_mut(&id)
+                    .ok_or(Reason::UnexpectedSectionAck)?;
+                let section = queue.pop_front().ok_or(Reason::UnexpectedSectionAck)?;
+                if queue.is_empty() {
+                    self.outstanding.remove(&id);
+                }
+                // RFC 9204 §2.1.4: an acknowledged section acknowledges its inserts.
+                self.known_received = self.known_received.max(section.ric);
+            }
+            DecoderInstruction::StreamCancel(id) => {
+                self.outstanding.remove(&id);
+            }
+            DecoderInstruction::InsertCountIncrement(n) => {
+                let new = self
+                    .known_received
+                    .checked_add(n)
+                    .filter(|v| n > 0 && *v <= self.table.insert_count())
+                    .ok_or(Reason::InvalidInsertCountIncrement)?;
+                self.known_received = new;
+            }
+        }
+        Ok(())
+    }
+}

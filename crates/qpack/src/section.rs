@@ -1,0 +1,178 @@
+//! Field line representations (RFC 9204 §4.5.2–§4.5.6): decoding a whole encoded field
+//! section against the dynamic table, and writing single representations.
+
+use bytes::Bytes;
+use stator_wire::{Reader, WriteExt, prefix_int};
+
+use crate::error::{Reason, wire_reason};
+use crate::primitives::{MAX_INT, read_prefix, read_string, write_string};
+use crate::static_table;
+use crate::table::{DynamicTable, entry_size};
+use crate::{Field, Limits};
+
+/// The section prefix, read before deciding whether the section is blocked.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Prefix {
+    /// The Required Insert Count (RFC 9204 §4.5.1.1).
+    pub(crate) ric: u64,
+    /// The Base (RFC 9204 §4.5.1.2).
+    pub(crate) base: u64,
+}
+
+/// Reads the prefix of `section` (RFC 9204 §4.5.1).
+pub(crate) fn prefix(
+    section: &[u8],
+    max_entries: u64,
+    table: &DynamicTable,
+) -> Result<Prefix, Reason> {
+    let mut r = Reader::new(section);
+    let (ric, base) = read_prefix(&mut r, max_entries, table.insert_count())?;
+    Ok(Prefix { ric, base })
+}
+
+/// Decodes every field line of `section`, whose Required Insert Count the table has
+/// reached (RFC 9204 §4.5).
+pub(crate) fn decode(
+    section: &Bytes,
+    max_entries: u64,
+    table: &DynamicTable,
+    limits: &Limits,
+) -> Result<(Prefix, Vec<Field>), Reason> {
+    let mut r = Reader::new(section);
+    let (ric, base) = read_prefix(&mut r, max_entries, table.insert_count())?;
+    let p = Prefix { ric, base };
+    let base = p.base;
+    let max_str = limits.max_string_len;
+    let mut fields = Vec::new();
+    let mut budget = limits.max_field_section_size;
+    let int = |r: &mut Reader<'_>, bits| {
+        prefix_int::decode(r, bits, MAX_INT)
+            .map(|(_, v)| v)
+            .map_err(wire_reason)
+    };
+    while !r.is_empty() {
+        let first = r.peek_u8().map_err(wire_reason)?;
+        let field = if first & 0x80 != 0 {
+            // RFC 9204 §4.5.2: Indexed Field Line.
+            let index = int(&mut r, 6)?;
+            if first & 0x40 != 0 {
+                static_field(index)?
+            } else {
+                dynamic_field(
+                    table,
+                    p,
+                    base.checked_sub(index).and_then(|v| v.checked_sub(1)),
+                )?
+            }
+        } else if first & 0x40 != 0 {
+            // RFC 9204 §4.5.4: Literal Field Line with Name Reference.
+            let index = int(&mut r, 4)?;
+            let name = if first & 0x10 != 0 {
+                static_field(index)?.name
+            } else {
+                dynamic_field(
+                    table,
+                    p,
+                    base.checked_sub(index).and_then(|v| v.checked_sub(1)),
+                )?
+                .name
+            };
+            let value = read_string(&mut r, 7, max_str)?.to_bytes(Some(section), max_str)?;
+            Field { name, value }
+        } else if first & 0x20 != 0 {
+            // RFC 9204 §4.5.6: Literal Field Line with Literal Name.
+            let name = read_string(&mut r, 3, max_str)?.to_bytes(Some(section), max_str)?;
+            let value = read_string(&mut r, 7, max_str)?.to_bytes(Some(section), max_str)?;
+            Field { name, value }
+        } else if first & 0x10 != 0 {
+            // RFC 9204 §4.5.3: Indexed Field Line with Post-Base Index.
+            let index = int(&mut r, 4)?;
+            dynamic_field(table, p, base.checked_add(index))?
+        } else {
+            // RFC 9204 §4.5.5: Literal Field Line with Post-Base Name Reference.
+            let index = int(&mut r, 3)?;
+            let name = dynamic_field(table, p, base.checked_add(index))?.name;
+            let value = read_string(&mut r, 7, max_str)?.to_bytes(Some(section), max_str)?;
+            Field { name, value }
+        };
+        // RFC 9114 §4.2.2: a field line counts its name, value and 32 bytes.
+        budget = budget
+            .checked_sub(entry_size(&field.name, &field.value))
+            .ok_or(Reason::FieldSectionTooLarge)?;
+        fields.push(field);
+    }
+    Ok((p, fields))
+}
+
+/// The static entry at `index` as a field (RFC 9204 §3.1).
+fn static_field(index: u64) -> Result<Field, Reason> {
+    let (name, value) = static_table::get(index).ok_or(Reason::InvalidStaticIndex)?;
+    Ok(Field {
+        name: Bytes::from_static(name),
+        value: Bytes::from_static(value),
+    })
+}
+
+/// The dynamic entry at absolute index `abs`, which must be below the Required Insert
+/// Count (RFC 9204 §2.2.3) and still in the table.
+fn dynamic_field(table: &DynamicTable, p: Prefix, abs: Option<u64>) -> Result<Field, Reason> {
+    let abs = abs
+        .filter(|a| *a < p.ric)
+        .ok_or(Reason::InvalidDynamicIndex)?;
+    let e = table.get(abs).ok_or(Reason::InvalidDynamicIndex)?;
+    Ok(Field {
+        name: e.name.clone(),
+        value: e.value.clone(),
+    })
+}
+
+/// One planned field line representation, in absolute terms; the Base is applied
+/// when it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rep {
+    /// Indexed Field Line, static table.
+    Static(u64),
+    /// Indexed Field Line (or with Post-Base Index) at this absolute index.
+    Dynamic(u64),
+    /// Literal with a static name reference.
+    StaticName(u64),
+    /// Literal with a dynamic name reference at this absolute index.
+    DynamicName(u64),
+    /// Literal with a literal name.
+    Literal,
+}
+
+/// Writes one representation relative to `base` (RFC 9204 §4.5.2–§4.5.6). `never_index`
+/// sets the N bit of literals.
+pub(crate) fn write_rep(buf: &mut Vec<u8>, rep: Rep, base: u64, field: &Field) {
+    // Writing into a Vec cannot fail.
+    match rep {
+        Rep::Static(i) => {
+            let _ = buf.put_prefix_int(i, 6, 0xc0);
+        }
+        Rep::Dynamic(abs) => {
+            if let Some(post) = abs.checked_sub(base) {
+                let _ = buf.put_prefix_int(post, 4, 0x10);
+            } else {
+                let _ = buf.put_prefix_int(base.saturating_sub(abs).saturating_sub(1), 6, 0x80);
+            }
+        }
+        Rep::StaticName(i) => {
+            let _ = buf.put_prefix_int(i, 4, 0x50);
+            write_string(buf, 7, 0, &field.value);
+        }
+        Rep::DynamicName(abs) => {
+            if let Some(post) = abs.checked_sub(base) {
+                let _ = buf.put_prefix_int(post, 3, 0x00);
+            } else {
+                let rel = base.saturating_sub(abs).saturating_sub(1);
+                let _ = buf.put_prefix_int(rel, 4, 0x40);
+            }
+            write_string(buf, 7, 0, &field.value);
+        }
+        Rep::Literal => {
+            write_string(buf, 3, 0x20, &field.name);
+            write_string(buf, 7, 0, &field.value);
+        }
+    }
+}
