@@ -3,6 +3,7 @@
 //! that it never blocks more streams than allowed nor evicts an entry still in use.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use bytes::Bytes;
 use stator_wire::Reader;
@@ -42,6 +43,9 @@ pub struct Encoder {
     /// RFC 9204 §2.1.4: Known Received Count.
     known_received: u64,
     outstanding: HashMap<u64, VecDeque<Outstanding>>,
+    /// Hashes of recently encoded fields: a field is inserted only on its second
+    /// sighting, so one-off values (request paths, dates) do not churn the table.
+    history: VecDeque<u64>,
     /// Bytes of a decoder-stream instruction that has not fully arrived.
     pending: Vec<u8>,
     error: Option<Error>,
@@ -71,6 +75,7 @@ impl Encoder {
             table: DynamicTable::default(),
             known_received: 0,
             outstanding: HashMap::new(),
+            history: VecDeque::new(),
             pending: Vec::new(),
             error: None,
         }
@@ -188,8 +193,10 @@ impl Encoder {
             }
         }
         let size = entry_size(&field.name, &field.value);
-        // Large or one-off values waste the table: only insert what fits comfortably.
-        let worth = size <= self.table.capacity() / 2 && self.table.capacity() > 0;
+        // Large or one-off values waste the table: only insert what fits comfortably and
+        // has been seen before.
+        let worth =
+            size <= self.table.capacity() / 2 && self.table.capacity() > 0 && self.seen(field);
         if worth && self.make_room(size, *pinned) {
             let name = match stat {
                 Some(Match::Name(i) | Match::Full(i)) => Some(NameRef::Static(i)),
@@ -226,6 +233,23 @@ impl Encoder {
             (None, Some(abs)) if self.table.get(abs).is_some() => Rep::DynamicName(abs),
             _ => Rep::Literal,
         }
+    }
+
+    /// Records `field` in the history and says whether it was already there.
+    fn seen(&mut self, field: &Field) -> bool {
+        let mut h = DefaultHasher::new();
+        field.hash(&mut h);
+        let hash = h.finish();
+        if self.history.contains(&hash) {
+            return true;
+        }
+        // About twice as many fields as the table can hold.
+        let limit = (self.table.capacity() / 16).clamp(16, 1024);
+        if self.history.len() >= limit {
+            self.history.pop_front();
+        }
+        self.history.push_back(hash);
+        false
     }
 
     /// Whether `size` bytes fit after evicting only entries below `pinned`.

@@ -21,13 +21,16 @@
 //!
 //! let fields = [Field::new(":method", "GET"), Field::new("x-trace", "abc123")];
 //! let mut encoder_stream = Vec::new();
-//! let section = encoder.encode(0, &fields, &mut encoder_stream);
+//! // A field seen once goes as a literal; seen again, it is worth a table entry.
+//! let first = encoder.encode(0, &fields, &mut encoder_stream);
+//! assert_eq!(decoder.decode(0, first)?, Decoded::Fields(fields.to_vec()));
+//! let second = encoder.encode(4, &fields, &mut encoder_stream);
 //!
 //! // The section may overtake the encoder stream: it then waits, blocked.
-//! assert_eq!(decoder.decode(0, section)?, Decoded::Blocked);
+//! assert_eq!(decoder.decode(4, second)?, Decoded::Blocked);
 //! decoder.on_encoder_stream(&encoder_stream)?;
 //! let (stream_id, decoded) = decoder.poll_unblocked().expect("unblocked");
-//! assert_eq!((stream_id, &decoded[..]), (0, &fields[..]));
+//! assert_eq!((stream_id, &decoded[..]), (4, &fields[..]));
 //!
 //! // The acknowledgments travel back on the decoder stream.
 //! let mut decoder_stream = Vec::new();

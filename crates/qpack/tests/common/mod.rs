@@ -118,3 +118,49 @@ pub fn decode_file(
     out.sort_by_key(|(id, _)| *id);
     Ok(out)
 }
+
+/// Encodes header lists the way `examples/qif_encode.rs` does, into offline-interop
+/// blocks.
+pub fn encode_lists(
+    lists: &[Vec<Field>],
+    table: u64,
+    blocked: u64,
+    ack: bool,
+) -> Vec<(u64, Vec<u8>)> {
+    use stator_qpack::{Decoder, Encoder, Limits};
+    let mut encoder = Encoder::new(table, blocked);
+    let mut decoder = Decoder::new(Limits {
+        max_table_capacity: table as usize,
+        max_blocked_streams: blocked as usize,
+        ..Limits::default()
+    });
+    let mut out = Vec::new();
+    for (id, fields) in (1u64..).zip(lists) {
+        let mut enc = Vec::new();
+        let section = encoder.encode(id, fields, &mut enc);
+        if !enc.is_empty() {
+            out.push((0, enc.clone()));
+        }
+        out.push((id, section.to_vec()));
+        if ack {
+            decoder.on_encoder_stream(&enc).unwrap();
+            decoder.decode(id, section).unwrap();
+            let mut ds = Vec::new();
+            let _ = decoder.poll_decoder_stream(&mut ds);
+            encoder.on_decoder_stream(&ds).unwrap();
+        }
+    }
+    out
+}
+
+/// Every QIF file of the corpus, by stem, sorted.
+pub fn qif_files() -> Vec<(String, Vec<Vec<Field>>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(qifs_dir().join("qifs")).unwrap() {
+        let path = e.unwrap().path();
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        out.push((stem, parse_qif(&std::fs::read_to_string(&path).unwrap())));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
