@@ -274,8 +274,9 @@ fn check_line_endings(head: &[u8]) -> Result<(), Violation> {
     let cr = head.iter().filter(|&&b| b == b'\r').count();
     let lf = head.iter().filter(|&&b| b == b'\n').count();
     let crlf = head
-        .windows(2)
-        .filter(|w| w.first() == Some(&b'\r') && w.get(1) == Some(&b'\n'))
+        .iter()
+        .zip(head.get(1..).unwrap_or_default())
+        .filter(|&(&a, &b)| a == b'\r' && b == b'\n')
         .count();
     if cr == crlf && lf == crlf {
         Ok(())
