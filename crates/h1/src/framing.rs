@@ -19,7 +19,7 @@ use crate::parse::{Seen, is_tchar};
 
 /// How a message's content is delimited on the wire (RFC 9112 §6.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Framing {
+pub(crate) enum Framing {
     /// No content: the message ends with its head.
     Empty,
     /// Exactly this many octets (Content-Length).

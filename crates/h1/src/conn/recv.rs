@@ -226,10 +226,20 @@ impl Connection {
                 }
                 Decoded::LastChunk => {
                     debug_assert_eq!(*chunk, Chunk::Trailers);
-                    match parse::trailers(&mut self.rx, &self.limits)? {
-                        Some(trailers) => Ok(Some(self.end_message(trailers))),
-                        None => self.need_more(),
+                    // As for heads: parse again only once a line has ended.
+                    let new = self.rx.get(self.rx_scanned..).unwrap_or_default();
+                    if self.rx_scanned > 0 && !new.contains(&b'\n') {
+                        if self.rx.len() > self.limits.max_trailer_size {
+                            return Err(Violation::TrailersTooLarge);
+                        }
+                        return self.need_more();
                     }
+                    if let Some(trailers) = parse::trailers(&mut self.rx, &self.limits)? {
+                        self.rx_scanned = 0;
+                        return Ok(Some(self.end_message(trailers)));
+                    }
+                    self.rx_scanned = self.rx.len();
+                    self.need_more()
                 }
                 Decoded::NeedMore => self.need_more(),
             },
