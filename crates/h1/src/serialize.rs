@@ -300,10 +300,12 @@ pub(crate) fn response_head(
             BodySize::Unknown => Framing::Chunked,
         });
         let options = app.options;
+        // A refused CONNECT closes too: the client may have sent tunnel bytes already,
+        // which must not be read as requests.
         let keep_alive = conn_keep_alive
             && !options.close
             && framing != Some(Framing::UntilClose)
-            && !connect_ok;
+            && pending.method != Method::CONNECT;
         match (framing, size) {
             (Some(Framing::Length(n)), _) => write_content_length(n, out),
             (Some(Framing::Empty), _) => write_content_length(0, out),

@@ -476,6 +476,21 @@ fn connect_tunnel_on_the_client() {
 }
 
 #[test]
+fn refused_connect_closes() {
+    let (mut server, ev) =
+        serve(b"CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n\x16\x03\x01");
+    assert_eq!(kinds(&ev), ["Request", "End"]);
+    server
+        .send_response(&res(403, &[]), BodySize::Empty)
+        .unwrap();
+    let out = String::from_utf8(output(&mut server)).unwrap();
+    assert!(out.contains("connection: close\r\n"), "{out}");
+    assert!(server.wants_close());
+    // The optimistic tunnel bytes are never read as a request.
+    assert!(events(&mut server).is_empty());
+}
+
+#[test]
 fn unexpected_101_is_a_remote_error() {
     let mut client = Connection::client();
     client
