@@ -152,21 +152,22 @@ impl Decoder {
                     never_indexed: false,
                 }
             } else if first & 0x40 != 0 {
-                // RFC 7541 §6.2.1: literal with incremental indexing.
+                // RFC 7541 §6.2.1: literal with incremental indexing. Huffman-coded
+                // strings go from the scratch buffer straight into the table's copy.
                 let (name, value) = self.literal(block, &mut r, 6)?;
-                self.check_field(at_start, &mut budget, &name, &value)?;
+                let (n, v) = (name.view(&self.scratch), value.view(&self.scratch));
+                self.check_field(at_start, &mut budget, n.len(), v.len())?;
                 at_start = false;
-                let field = match self.table.insert(&name, &value, |_, _| {}) {
-                    // Hand out the table's copy: the block slice or arena chunk may then
-                    // be freed sooner.
+                let field = match self.table.insert(n, v, |_, _| {}) {
                     Some(e) => Field {
                         name: e.name.clone(),
                         value: e.value.clone(),
                         never_indexed: false,
                     },
+                    // Larger than the whole table: emptied it, not inserted (§4.4).
                     None => Field {
-                        name,
-                        value,
+                        name: self.materialize(name),
+                        value: self.materialize(value),
                         never_indexed: false,
                     },
                 };
@@ -195,12 +196,12 @@ impl Decoder {
                 let never_indexed = first & 0x10 != 0;
                 let (name, value) = self.literal(block, &mut r, 4)?;
                 Field {
-                    name,
-                    value,
+                    name: self.materialize(name),
+                    value: self.materialize(value),
                     never_indexed,
                 }
             };
-            self.check_field(at_start, &mut budget, &field.name, &field.value)?;
+            self.check_field(at_start, &mut budget, field.name.len(), field.value.len())?;
             at_start = false;
             if let ControlFlow::Break(b) = sink(field) {
                 return Ok(ControlFlow::Break(b));
@@ -215,18 +216,18 @@ impl Decoder {
         &self,
         at_start: bool,
         budget: &mut usize,
-        name: &[u8],
-        value: &[u8],
+        name_len: usize,
+        value_len: usize,
     ) -> Result<(), Error> {
         if at_start && self.update_required {
             return Err(Error::MissingSizeUpdate);
         }
         // RFC 9113 §6.5.2: name + value + 32 per field.
-        *budget = budget
-            .checked_sub(entry_size(name.len(), value.len()))
-            .ok_or(Error::HeaderListTooLarge {
+        *budget = budget.checked_sub(entry_size(name_len, value_len)).ok_or(
+            Error::HeaderListTooLarge {
                 limit: self.limits.max_header_list_size,
-            })?;
+            },
+        )?;
         Ok(())
     }
 
@@ -251,25 +252,27 @@ impl Decoder {
     }
 
     /// RFC 7541 §6.2: a name index with a `prefix_bits` prefix (0 = literal name follows),
-    /// then the value string.
+    /// then the value string. Huffman-coded strings are left in the scratch buffer.
     fn literal(
         &mut self,
         block: &Bytes,
         r: &mut Reader<'_>,
         prefix_bits: u8,
-    ) -> Result<(Bytes, Bytes), Error> {
+    ) -> Result<(Str, Str), Error> {
+        self.scratch.clear();
         let index = read_int(r, prefix_bits)?;
         let name = if index == 0 {
             self.string(block, r)?
         } else {
-            self.lookup(index)?.0
+            Str::Shared(self.lookup(index)?.0)
         };
         let value = self.string(block, r)?;
         Ok((name, value))
     }
 
-    /// RFC 7541 §5.2: a string literal, plain or Huffman-coded.
-    fn string(&mut self, block: &Bytes, r: &mut Reader<'_>) -> Result<Bytes, Error> {
+    /// RFC 7541 §5.2: a string literal: a plain one is a slice of the block, a
+    /// Huffman-coded one is appended to the scratch buffer.
+    fn string(&mut self, block: &Bytes, r: &mut Reader<'_>) -> Result<Str, Error> {
         let huffman_coded = r.peek_u8().map_err(|_| Error::Truncated)? & 0x80 != 0;
         let len = read_int(r, 7)?;
         let limit = self.limits.max_string_len;
@@ -280,9 +283,9 @@ impl Decoder {
             .ok_or(too_long)?;
         let raw = r.read_bytes(len).map_err(|_| Error::Truncated)?;
         if !huffman_coded {
-            return Ok(block.slice_ref(raw));
+            return Ok(Str::Shared(block.slice_ref(raw)));
         }
-        self.scratch.clear();
+        let start = self.scratch.len();
         let n = huffman::decode(raw, &mut self.scratch).map_err(Error::Huffman)?;
         if n > limit {
             return Err(Error::StringTooLong {
@@ -290,11 +293,38 @@ impl Decoder {
                 limit,
             });
         }
-        if self.arena.capacity().saturating_sub(self.arena.len()) < n {
-            self.arena.reserve(n.max(ARENA_CHUNK));
+        Ok(Str::Scratch(start, self.scratch.len()))
+    }
+
+    /// The string as `Bytes`: a scratch string is copied into the arena, which hands out
+    /// frozen slices of one larger allocation.
+    fn materialize(&mut self, s: Str) -> Bytes {
+        match s {
+            Str::Shared(b) => b,
+            Str::Scratch(..) => {
+                let src = s.view(&self.scratch);
+                if self.arena.capacity().saturating_sub(self.arena.len()) < src.len() {
+                    self.arena.reserve(src.len().max(ARENA_CHUNK));
+                }
+                self.arena.extend_from_slice(src);
+                self.arena.split().freeze()
+            }
         }
-        self.arena.extend_from_slice(&self.scratch);
-        Ok(self.arena.split().freeze())
+    }
+}
+
+/// A string of a literal representation: shared, or a range of the scratch buffer.
+enum Str {
+    Shared(Bytes),
+    Scratch(usize, usize),
+}
+
+impl Str {
+    fn view<'a>(&'a self, scratch: &'a [u8]) -> &'a [u8] {
+        match self {
+            Str::Shared(b) => b,
+            Str::Scratch(start, end) => scratch.get(*start..*end).unwrap_or_default(),
+        }
     }
 }
 

@@ -12,10 +12,10 @@
 //! Dynamic lookups are O(1): two hash maps from a hash of (name, value) and of name to the
 //! absolute insertion index of the newest entry with that hash, kept in step with
 //! eviction. A hash collision only costs a missed match (the entry is compared before
-//! use), and the hasher has fixed keys, so the output is deterministic.
+//! use), and the hash has fixed keys, so the output is deterministic.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use stator_wire::{huffman, prefix_int};
 
@@ -100,17 +100,36 @@ impl Hasher for IdentityHasher {
 
 type IndexMap = HashMap<u64, u64, BuildHasherDefault<IdentityHasher>>;
 
-fn hash_name(name: &[u8]) -> u64 {
-    let mut h = DefaultHasher::new();
-    name.hash(&mut h);
-    h.finish()
+/// A fast, fixed-key 64-bit hash (multiply-rotate over 8-byte words). Keys are our own
+/// fields, and a collision only costs a missed match, so a keyed hash is not needed.
+fn mix(mut h: u64, bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        h = (h ^ u64::from_le_bytes(word))
+            .wrapping_mul(K)
+            .rotate_left(29);
+    }
+    let mut tail = [0u8; 8];
+    let rest = words.remainder();
+    if let Some(dst) = tail.get_mut(..rest.len()) {
+        dst.copy_from_slice(rest);
+    }
+    h = (h ^ u64::from_le_bytes(tail))
+        .wrapping_mul(K)
+        .rotate_left(29);
+    // The length separates "ab" + "c" from "a" + "bc".
+    (h ^ bytes.len() as u64).wrapping_mul(K)
 }
 
-fn hash_field(name: &[u8], value: &[u8]) -> u64 {
-    let mut h = DefaultHasher::new();
-    name.hash(&mut h);
-    value.hash(&mut h);
-    h.finish()
+fn hash_name(name: &[u8]) -> u64 {
+    mix(0, name)
+}
+
+fn hash_field(name_hash: u64, value: &[u8]) -> u64 {
+    mix(name_hash, value)
 }
 
 /// Encodes the header lists one endpoint sends on one HTTP/2 connection.
@@ -243,20 +262,22 @@ impl Encoder {
 
     fn field(&mut self, name: &[u8], value: &[u8], sensitive: bool, dst: &mut Vec<u8>) {
         let in_static = static_table::find(name, value);
+        let hn = hash_name(name);
+        let hf = hash_field(hn, value);
         if !sensitive {
             // RFC 7541 §6.1.
             if let Match::Full(i) = in_static {
                 int(dst, i as u64, 7, 0x80);
                 return;
             }
-            if let Some(i) = self.find_field(name, value) {
+            if let Some(i) = self.find_field(hf, name, value) {
                 int(dst, dynamic_index(i), 7, 0x80);
                 return;
             }
         }
         let name_index = match in_static {
             Match::Full(i) | Match::Name(i) => Some(i as u64),
-            Match::None => self.find_name(name).map(dynamic_index),
+            Match::None => self.find_name(hn, name).map(dynamic_index),
         };
         if sensitive {
             // RFC 7541 §6.2.3.
@@ -266,7 +287,7 @@ impl Encoder {
         {
             // RFC 7541 §6.2.1.
             self.literal(dst, 0x40, 6, name_index, name, value);
-            self.insert(name, value);
+            self.insert(hn, hf, name, value);
         } else {
             // RFC 7541 §6.2.2.
             self.literal(dst, 0x00, 4, name_index, name, value);
@@ -309,20 +330,20 @@ impl Encoder {
     }
 
     /// 0-based dynamic index of the newest entry equal to `name: value`.
-    fn find_field(&self, name: &[u8], value: &[u8]) -> Option<usize> {
-        let abs = *self.by_field.get(&hash_field(name, value))?;
+    fn find_field(&self, hf: u64, name: &[u8], value: &[u8]) -> Option<usize> {
+        let abs = *self.by_field.get(&hf)?;
         let (i, e) = self.table.get_absolute(abs)?;
         (e.name == name && e.value == value).then_some(i)
     }
 
     /// 0-based dynamic index of the newest entry named `name`.
-    fn find_name(&self, name: &[u8]) -> Option<usize> {
-        let abs = *self.by_name.get(&hash_name(name))?;
+    fn find_name(&self, hn: u64, name: &[u8]) -> Option<usize> {
+        let abs = *self.by_name.get(&hn)?;
         let (i, e) = self.table.get_absolute(abs)?;
         (e.name == name).then_some(i)
     }
 
-    fn insert(&mut self, name: &[u8], value: &[u8]) {
+    fn insert(&mut self, hn: u64, hf: u64, name: &[u8], value: &[u8]) {
         let (by_field, by_name) = (&mut self.by_field, &mut self.by_name);
         let inserted = self
             .table
@@ -330,19 +351,19 @@ impl Encoder {
             .is_some();
         if inserted {
             let abs = self.table.inserted().wrapping_sub(1);
-            self.by_field.insert(hash_field(name, value), abs);
-            self.by_name.insert(hash_name(name), abs);
+            self.by_field.insert(hf, abs);
+            self.by_name.insert(hn, abs);
         }
     }
 }
 
 /// Drops an evicted entry from the maps, unless a newer entry took its slot.
 fn forget(by_field: &mut IndexMap, by_name: &mut IndexMap, abs: u64, e: &Entry) {
-    let hf = hash_field(&e.name, &e.value);
+    let hn = hash_name(&e.name);
+    let hf = hash_field(hn, &e.value);
     if by_field.get(&hf) == Some(&abs) {
         by_field.remove(&hf);
     }
-    let hn = hash_name(&e.name);
     if by_name.get(&hn) == Some(&abs) {
         by_name.remove(&hn);
     }
