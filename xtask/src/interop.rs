@@ -33,11 +33,18 @@ struct Suite {
 }
 
 /// The suites, in the order `interop` runs them.
-const SUITES: &[Suite] = &[Suite {
-    name: "autobahn",
-    about: "Autobahn WebSocket cases 1-13 via kosoku, stator-ws as server and as client",
-    run: crate::autobahn::run,
-}];
+const SUITES: &[Suite] = &[
+    Suite {
+        name: "autobahn",
+        about: "Autobahn WebSocket cases 1-13 via kosoku, stator-ws as server and as client",
+        run: crate::autobahn::run,
+    },
+    Suite {
+        name: "qpack",
+        about: "QPACK against ls-qpack (pylsqpack) both ways over every QIF file",
+        run: crate::qpack::run,
+    },
+];
 
 /// What the suites get: paths to the installed peers.
 pub(crate) struct Toolbox {

@@ -16,6 +16,7 @@ mod autobahn;
 mod cmd;
 mod fuzz;
 mod interop;
+mod qpack;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
