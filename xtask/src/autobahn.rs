@@ -12,28 +12,17 @@
 //! fresh run instead of comparing.
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
+use crate::cmd::{free_addr, spawn, wait_for};
 use crate::interop::Toolbox;
 use crate::{Result, cmd, root};
 
 /// Per case: `(behavior, behaviorClose)`.
 type Verdicts = BTreeMap<String, (String, String)>;
-
-/// Kills a child process when dropped, so a failing step leaves nothing running.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 pub(crate) fn run(tb: &Toolbox) -> Result {
     let mut build = cmd::new(
@@ -118,27 +107,6 @@ pub(crate) fn run(tb: &Toolbox) -> Result {
             out.display()
         ))
     }
-}
-
-fn spawn(mut c: Command) -> Result<Guard> {
-    println!("+ {c:?} &");
-    c.spawn().map(Guard).map_err(|e| format!("{c:?}: {e}"))
-}
-
-fn free_addr() -> Result<SocketAddr> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
-    l.local_addr().map_err(|e| format!("local_addr: {e}"))
-}
-
-fn wait_for(addr: SocketAddr) -> Result {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Err(format!("nothing listens on {addr} after 30 s"))
 }
 
 fn wait_for_file(path: &Path, limit: Duration) -> Result {

@@ -1,8 +1,10 @@
 //! Running external commands, loudly: every command is printed before it runs.
 
 use std::ffi::OsStr;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::Result;
 
@@ -63,4 +65,36 @@ pub(crate) fn version(program: &str, args: &[&str]) -> String {
 /// Reads a file to a string, with the path in the error.
 pub(crate) fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Kills a child process when dropped, so a failing step leaves nothing running.
+pub(crate) struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `c` in the background; it is killed when the guard drops.
+pub(crate) fn spawn(mut c: Command) -> Result<Guard> {
+    println!("+ {c:?} &");
+    c.spawn().map(Guard).map_err(|e| format!("{c:?}: {e}"))
+}
+
+pub(crate) fn free_addr() -> Result<SocketAddr> {
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
+    l.local_addr().map_err(|e| format!("local_addr: {e}"))
+}
+
+pub(crate) fn wait_for(addr: SocketAddr) -> Result {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("nothing listens on {addr} after 30 s"))
 }

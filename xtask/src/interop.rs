@@ -35,6 +35,11 @@ struct Suite {
 /// The suites, in the order `interop` runs them.
 const SUITES: &[Suite] = &[
     Suite {
+        name: "curl",
+        about: "curl against a stator-h1 server: keep-alive, chunked, trailers, 100-continue, HEAD",
+        run: crate::curl::run,
+    },
+    Suite {
         name: "autobahn",
         about: "Autobahn WebSocket cases 1-13 via kosoku, stator-ws as server and as client",
         run: crate::autobahn::run,

@@ -14,6 +14,7 @@
 
 mod autobahn;
 mod cmd;
+mod curl;
 mod fuzz;
 mod interop;
 mod qpack;
