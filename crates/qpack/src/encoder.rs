@@ -182,15 +182,20 @@ impl Encoder {
             return Rep::Static(i);
         }
         let mut dyn_name = None;
+        let mut exact = None;
         for (abs, e) in self.table.iter_newest_first() {
-            if e.name == field.name {
-                if e.value == field.value && self.usable(abs, may_block) {
-                    return Rep::Dynamic(abs);
+            if e.name == field.name && self.usable(abs, may_block) {
+                if e.value == field.value {
+                    exact = Some(abs);
+                    break;
                 }
-                if dyn_name.is_none() && self.usable(abs, may_block) {
+                if dyn_name.is_none() {
                     dyn_name = Some(abs);
                 }
             }
+        }
+        if let Some(abs) = exact {
+            return self.refresh(abs, may_block, *pinned, enc);
         }
         let size = entry_size(&field.name, &field.value);
         // Large or one-off values waste the table: only insert what fits comfortably and
@@ -235,6 +240,38 @@ impl Encoder {
         }
     }
 
+    /// References entry `abs`, first duplicating it when it is among the oldest quarter
+    /// of the table and so close to eviction (RFC 9204 §2.1.1.1, §4.3.4): a Duplicate
+    /// costs a byte or two where re-inserting the field later costs the whole literal.
+    fn refresh(&mut self, abs: u64, may_block: bool, pinned: u64, enc: &mut Vec<u8>) -> Rep {
+        let Some(entry) = self.table.get(abs).cloned() else {
+            return Rep::Dynamic(abs);
+        };
+        let draining = self.table.bytes_before(abs) < self.table.capacity() / 4;
+        // Referencing the copy lets the original go; referencing the original pins it.
+        let keep = if may_block { pinned } else { pinned.min(abs) };
+        if !draining || !self.make_room(entry.size(), keep) {
+            return Rep::Dynamic(abs);
+        }
+        let Some(relative) = self
+            .table
+            .insert_count()
+            .checked_sub(abs)
+            .and_then(|v| v.checked_sub(1))
+        else {
+            return Rep::Dynamic(abs);
+        };
+        EncoderInstruction::Duplicate(relative).write(enc);
+        let copy = self.table.insert_count();
+        // `make_room` checked the fit, so the insert cannot fail.
+        let _ = self.table.insert(entry);
+        if self.usable(copy, may_block) {
+            Rep::Dynamic(copy)
+        } else {
+            Rep::Dynamic(abs)
+        }
+    }
+
     /// Records `field` in the history and says whether it was already there.
     fn seen(&mut self, field: &Field) -> bool {
         let mut h = DefaultHasher::new();
@@ -243,8 +280,10 @@ impl Encoder {
         if self.history.contains(&hash) {
             return true;
         }
-        // About twice as many fields as the table can hold.
-        let limit = (self.table.capacity() / 16).clamp(16, 1024);
+        // A short memory: a field that recurs within the last few dozen (about a request
+        // or two) is worth an entry; measured on the QIF corpus, longer histories insert
+        // values that do not come back before eviction.
+        let limit = (self.table.capacity() / 128).clamp(16, 1024);
         if self.history.len() >= limit {
             self.history.pop_front();
         }

@@ -115,6 +115,17 @@ impl DynamicTable {
         Some(count)
     }
 
+    /// The total size of the entries older than `abs`: how much must be evicted before
+    /// `abs` goes.
+    pub(crate) fn bytes_before(&self, abs: u64) -> usize {
+        let count = abs.saturating_sub(self.evicted);
+        self.entries
+            .iter()
+            .take(usize::try_from(count).unwrap_or(usize::MAX))
+            .map(Entry::size)
+            .fold(0, usize::saturating_add)
+    }
+
     /// Evicts the oldest entries until the table size is at most `target`.
     fn evict_to(&mut self, target: usize) {
         while self.size > target {

@@ -292,3 +292,33 @@ fn stream_cancellation_releases_the_encoder() {
     let _ = d.poll_decoder_stream(&mut ds);
     assert_eq!(ds, [0x44]);
 }
+
+#[test]
+fn encoder_duplicates_entries_close_to_eviction() {
+    // Four 40-byte entries fit; the oldest quarter is the entry about to go.
+    let mut e = Encoder::new(160, 100);
+    let mut d = Decoder::new(Limits {
+        max_table_capacity: 160,
+        ..Limits::default()
+    });
+    let field = |i: u8| vec![Field::new(format!("k{i}xx"), "vvvv")];
+    let mut all = Vec::new();
+    for i in 0..3 {
+        for n in 0..2 {
+            let mut enc = Vec::new();
+            let s = e.encode(u64::from(i) * 8 + n, &field(i), &mut enc);
+            all.push((u64::from(i) * 8 + n, field(i), s, enc));
+        }
+    }
+    assert_eq!(e.insert_count(), 3);
+    let mut enc = Vec::new();
+    let s = e.encode(100, &field(0), &mut enc);
+    // RFC 9204 §4.3.4: Duplicate, relative index 2 (absolute 0).
+    assert_eq!(enc, [0x02]);
+    assert_eq!(e.insert_count(), 4);
+    all.push((100, field(0), s, enc));
+    for (id, fields, section, enc) in all {
+        d.on_encoder_stream(&enc).unwrap();
+        assert_eq!(d.decode(id, section).unwrap(), Decoded::Fields(fields));
+    }
+}
