@@ -178,6 +178,10 @@ impl Encoder {
         enc: &mut Vec<u8>,
     ) -> Rep {
         let stat = static_table::find(&field.name, &field.value);
+        if field.never_index {
+            // RFC 9204 §7.1.3: a literal with the N bit, the name referenced if possible.
+            return self.never_indexed(field, stat, may_block);
+        }
         if let Some(Match::Full(i)) = stat {
             return Rep::Static(i);
         }
@@ -238,6 +242,17 @@ impl Encoder {
             (None, Some(abs)) if self.table.get(abs).is_some() => Rep::DynamicName(abs),
             _ => Rep::Literal,
         }
+    }
+
+    /// The representation of a never-indexed field: never an insert, never an index.
+    fn never_indexed(&self, field: &Field, stat: Option<Match>, may_block: bool) -> Rep {
+        if let Some(Match::Name(i) | Match::Full(i)) = stat {
+            return Rep::StaticName(i);
+        }
+        self.table
+            .iter_newest_first()
+            .find(|(abs, e)| e.name == field.name && self.usable(*abs, may_block))
+            .map_or(Rep::Literal, |(abs, _)| Rep::DynamicName(abs))
     }
 
     /// References entry `abs`, first duplicating it when it is among the oldest quarter

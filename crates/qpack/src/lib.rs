@@ -67,6 +67,11 @@ pub struct Field {
     pub name: Bytes,
     /// The field value.
     pub value: Bytes,
+    /// Never put this field in a dynamic table, here or at any intermediary: the N bit of
+    /// literal representations (RFC 9204 §4.5.4, §7.1.3). Set it for values an attacker
+    /// could probe for through compression (credentials, short cookies); the encoder then
+    /// always writes a literal, and the decoder reports the bit as received.
+    pub never_index: bool,
 }
 
 impl Field {
@@ -75,6 +80,15 @@ impl Field {
         Field {
             name: name.into(),
             value: value.into(),
+            never_index: false,
+        }
+    }
+
+    /// A field that must never be indexed (RFC 9204 §7.1.3), e.g. `authorization`.
+    pub fn never_indexed(name: impl Into<Bytes>, value: impl Into<Bytes>) -> Field {
+        Field {
+            never_index: true,
+            ..Field::new(name, value)
         }
     }
 }

@@ -78,12 +78,20 @@ pub(crate) fn decode(
                 .name
             };
             let value = read_string(&mut r, 7, max_str)?.to_bytes(Some(section), max_str)?;
-            Field { name, value }
+            Field {
+                name,
+                value,
+                never_index: first & 0x20 != 0,
+            }
         } else if first & 0x20 != 0 {
             // RFC 9204 §4.5.6: Literal Field Line with Literal Name.
             let name = read_string(&mut r, 3, max_str)?.to_bytes(Some(section), max_str)?;
             let value = read_string(&mut r, 7, max_str)?.to_bytes(Some(section), max_str)?;
-            Field { name, value }
+            Field {
+                name,
+                value,
+                never_index: first & 0x10 != 0,
+            }
         } else if first & 0x10 != 0 {
             // RFC 9204 §4.5.3: Indexed Field Line with Post-Base Index.
             let index = int(&mut r, 4)?;
@@ -93,7 +101,11 @@ pub(crate) fn decode(
             let index = int(&mut r, 3)?;
             let name = dynamic_field(table, p, base.checked_add(index))?.name;
             let value = read_string(&mut r, 7, max_str)?.to_bytes(Some(section), max_str)?;
-            Field { name, value }
+            Field {
+                name,
+                value,
+                never_index: first & 0x08 != 0,
+            }
         };
         // RFC 9114 §4.2.2: a field line counts its name, value and 32 bytes.
         budget = budget
@@ -110,6 +122,7 @@ fn static_field(index: u64) -> Result<Field, Reason> {
     Ok(Field {
         name: Bytes::from_static(name),
         value: Bytes::from_static(value),
+        never_index: false,
     })
 }
 
@@ -123,6 +136,7 @@ fn dynamic_field(table: &DynamicTable, p: Prefix, abs: Option<u64>) -> Result<Fi
     Ok(Field {
         name: e.name.clone(),
         value: e.value.clone(),
+        never_index: false,
     })
 }
 
@@ -142,9 +156,10 @@ pub(crate) enum Rep {
     Literal,
 }
 
-/// Writes one representation relative to `base` (RFC 9204 §4.5.2–§4.5.6). `never_index`
-/// sets the N bit of literals.
+/// Writes one representation relative to `base` (RFC 9204 §4.5.2–§4.5.6). The field's
+/// `never_index` sets the N bit of literals.
 pub(crate) fn write_rep(buf: &mut Vec<u8>, rep: Rep, base: u64, field: &Field) {
+    let n = field.never_index;
     // Writing into a Vec cannot fail.
     match rep {
         Rep::Static(i) => {
@@ -158,20 +173,20 @@ pub(crate) fn write_rep(buf: &mut Vec<u8>, rep: Rep, base: u64, field: &Field) {
             }
         }
         Rep::StaticName(i) => {
-            let _ = buf.put_prefix_int(i, 4, 0x50);
+            let _ = buf.put_prefix_int(i, 4, if n { 0x70 } else { 0x50 });
             write_string(buf, 7, 0, &field.value);
         }
         Rep::DynamicName(abs) => {
             if let Some(post) = abs.checked_sub(base) {
-                let _ = buf.put_prefix_int(post, 3, 0x00);
+                let _ = buf.put_prefix_int(post, 3, if n { 0x08 } else { 0x00 });
             } else {
                 let rel = base.saturating_sub(abs).saturating_sub(1);
-                let _ = buf.put_prefix_int(rel, 4, 0x40);
+                let _ = buf.put_prefix_int(rel, 4, if n { 0x60 } else { 0x40 });
             }
             write_string(buf, 7, 0, &field.value);
         }
         Rep::Literal => {
-            write_string(buf, 3, 0x20, &field.name);
+            write_string(buf, 3, if n { 0x30 } else { 0x20 }, &field.name);
             write_string(buf, 7, 0, &field.value);
         }
     }

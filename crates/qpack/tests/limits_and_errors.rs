@@ -322,3 +322,28 @@ fn encoder_duplicates_entries_close_to_eviction() {
         assert_eq!(d.decode(id, section).unwrap(), Decoded::Fields(fields));
     }
 }
+
+#[test]
+fn never_indexed_fields_stay_literal_and_keep_the_n_bit() {
+    let mut e = Encoder::new(4096, 100);
+    let mut d = Decoder::new(Limits::default());
+    let fields = vec![
+        Field::never_indexed("authorization", "Bearer secret"),
+        Field::never_indexed("x-secret", "abc"),
+        Field::never_indexed(":method", "GET"),
+    ];
+    for id in [0u64, 4, 8] {
+        let mut enc = Vec::new();
+        let section = e.encode(id, &fields, &mut enc);
+        // RFC 9204 §7.1.3: no insertion, however often the field recurs.
+        assert!(enc.is_empty() || enc == [0x3f, 0xe1, 0x1f], "{enc:x?}");
+        d.on_encoder_stream(&enc).unwrap();
+        // Literal with static name reference, N set: 0111 1111, then 84 − 15.
+        assert_eq!(&section[2..4], [0x7f, 0x45]);
+        assert_eq!(
+            d.decode(id, section).unwrap(),
+            Decoded::Fields(fields.clone())
+        );
+    }
+    assert_eq!(e.insert_count(), 0);
+}

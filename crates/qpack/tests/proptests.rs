@@ -26,7 +26,10 @@ fn field() -> impl Strategy<Value = Field> {
         "v2",
         "a-much-longer-value-for-eviction-0123456789",
     ]);
-    (names, values).prop_map(|(n, v)| Field::new(n, v))
+    (names, values, prop::bool::weighted(0.1)).prop_map(|(n, v, never)| Field {
+        never_index: never,
+        ..Field::new(n, v)
+    })
 }
 
 /// One step of delivery: hand the decoder the next section, or up to `n` bytes of the
