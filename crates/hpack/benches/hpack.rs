@@ -15,10 +15,22 @@
 //! printed before timing. Our decoder hands fields to a sink that drops them; loona's
 //! `decode_with_cb` gives `Cow`s to a callback that drops them, its cheapest path.
 //! Allocations per decoded block are counted with `stats_alloc` and printed.
+//!
+//! h2 0.4 keeps its HPACK private (see `support/h2_peer.rs`), so it is compared one layer
+//! up: `h2` reads the block as a HEADERS frame with its `Codec` (ending in an `http`
+//! `HeaderMap`), and `stator_http` is our decoder feeding `stator-http`'s request or
+//! response builder (ending in `http` parts). h2's encoded sizes are printed as well.
 
 // Benchmark code works on trusted fixtures it builds itself: the panic-free lints guard
 // peer input, not this.
-#![allow(missing_docs, clippy::arithmetic_side_effects)]
+#![allow(
+    missing_docs,
+    clippy::arithmetic_side_effects,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::doc_markdown
+)]
 
 use std::alloc::System;
 use std::hint::black_box;
@@ -27,7 +39,11 @@ use std::ops::ControlFlow;
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use stator_hpack::{Decoder, Encoder};
+use stator_http::fields::{Limits as FieldLimits, RequestBuilder, ResponseBuilder};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[path = "support/h2_peer.rs"]
+mod h2_peer;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -99,6 +115,19 @@ fn stator_decode(dec: &mut Decoder, block: &Bytes) -> usize {
     n
 }
 
+fn stator_http_decode(dec: &mut Decoder, block: &Bytes, response: bool) -> usize {
+    let limits = FieldLimits::default();
+    if response {
+        let mut b = ResponseBuilder::new(http::Version::HTTP_2, &limits);
+        dec.decode_into(block, &mut b).unwrap().unwrap();
+        b.finish().unwrap().headers.len()
+    } else {
+        let mut b = RequestBuilder::new(http::Version::HTTP_2, &limits);
+        dec.decode_into(block, &mut b).unwrap().unwrap();
+        b.finish().unwrap().headers.len()
+    }
+}
+
 fn loona_decode(dec: &mut loona_hpack::Decoder<'_>, block: &[u8]) -> usize {
     let mut n = 0;
     dec.decode_with_cb(block, |name, value| {
@@ -113,6 +142,12 @@ fn report(name: &str, list: &List, cold: &Bytes, warm: &Bytes) {
     let mut loona = loona_hpack::Encoder::new();
     let l_cold = loona.encode(list.iter().copied()).len();
     let l_warm = loona.encode(list.iter().copied()).len();
+    let mut h2 = h2_peer::Peer::default();
+    let (p, m) = h2_peer::to_h2(list);
+    let h2_cold = h2.encode(p, m);
+    let (p, m) = h2_peer::to_h2(list);
+    let h2_warm = h2.encode(p, m);
+    println!("{name}: h2 blocks {h2_cold} B cold, {h2_warm} B warm");
     // Same fields from both decoders.
     let mut ours = Decoder::default();
     let mut theirs = loona_hpack::Decoder::new();
@@ -154,6 +189,25 @@ fn bench(c: &mut Criterion) {
         });
         g.bench_function("cold/loona-hpack", |b| {
             b.iter(|| loona_decode(&mut loona_hpack::Decoder::new(), black_box(&cold)));
+        });
+        let response = name == "response";
+        let (cold_frame, warm_frame) =
+            (h2_peer::headers_frame(&cold), h2_peer::headers_frame(&warm));
+        g.bench_function("cold/stator_http", |b| {
+            b.iter(|| stator_http_decode(&mut Decoder::default(), black_box(&cold), response));
+        });
+        g.bench_function("cold/h2", |b| {
+            b.iter(|| h2_peer::Peer::default().decode(black_box(&cold_frame)));
+        });
+        let mut dec = Decoder::default();
+        stator_decode(&mut dec, &cold);
+        g.bench_function("warm/stator_http", |b| {
+            b.iter(|| stator_http_decode(&mut dec, black_box(&warm), response));
+        });
+        let mut peer = h2_peer::Peer::default();
+        peer.decode(&cold_frame);
+        g.bench_function("warm/h2", |b| {
+            b.iter(|| peer.decode(black_box(&warm_frame)));
         });
         let mut dec = Decoder::default();
         stator_decode(&mut dec, &cold);
