@@ -31,8 +31,9 @@ const ARENA_CHUNK: usize = 4_096;
 ///   arena (`BytesMut`) that hands out frozen slices. The arena allocates a chunk of at
 ///   least 4 KiB when it runs out, i.e. about once per 4 KiB of decoded Huffman text; when
 ///   the caller has dropped every earlier field, the chunk is reused instead.
-/// - inserting into the dynamic table copies name and value into one allocation per
-///   entry, so the table never pins a whole received block.
+/// - inserting into the dynamic table copies name and value into the table's own arena
+///   of 4 KiB chunks, so the table never pins a whole received block and an insertion
+///   allocates only when a chunk is full.
 #[derive(Debug)]
 pub struct Decoder {
     table: Table,

@@ -1,12 +1,19 @@
 //! The dynamic table of RFC 7541 §2.3.2 and §4, shared by the decoder and the encoder.
 //!
 //! Entries are `Bytes`: a decoder hands out clones of them (a reference count, no copy)
-//! for every indexed field. Each inserted entry owns one allocation holding its name and
-//! value, so a table never pins the blocks it was filled from and its memory is its size.
+//! for every indexed field. Inserted names and values are copied into the table's own
+//! arena, a `BytesMut` of 4 KiB chunks (or one entry, if larger) that hands out frozen
+//! slices, so a table never pins the blocks it was filled from and inserting costs no
+//! allocation until a chunk is full. Eviction is first in, first out, so the live entries
+//! are the newest and lie in consecutive chunks: the table holds at most its size plus two
+//! chunks (fields a caller still holds can keep older chunks alive, as any `Bytes` does).
 
 use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
+
+/// Smallest chunk the arena allocates.
+const ARENA_CHUNK: usize = 4_096;
 
 /// RFC 7541 §4.1: the size of an entry is its name and value lengths plus 32.
 pub(crate) const ENTRY_OVERHEAD: usize = 32;
@@ -43,6 +50,8 @@ pub(crate) struct Table {
     max_size: usize,
     /// How many entries were ever inserted: the absolute index the next one gets.
     inserted: u64,
+    /// Where inserted names and values are copied.
+    arena: BytesMut,
 }
 
 impl Table {
@@ -52,6 +61,7 @@ impl Table {
             size: 0,
             max_size,
             inserted: 0,
+            arena: BytesMut::new(),
         }
     }
 
@@ -99,7 +109,7 @@ impl Table {
         self.evict_to(max_size, on_evict);
     }
 
-    /// RFC 7541 §4.4: inserts `name: value` (copied into one allocation), evicting first.
+    /// RFC 7541 §4.4: inserts `name: value` (copied into the arena), evicting first.
     /// An entry larger than the maximum size empties the table and is not inserted; the
     /// return value says whether it was.
     pub(crate) fn insert(
@@ -115,10 +125,14 @@ impl Table {
             return None;
         }
         self.evict_to(self.max_size.saturating_sub(size), &mut on_evict);
-        let mut buf = BytesMut::with_capacity(name.len().saturating_add(value.len()));
-        buf.extend_from_slice(name);
-        buf.extend_from_slice(value);
-        let mut both = buf.freeze();
+        // `size` fits `max_size`, so this sum does not saturate.
+        let len = name.len().saturating_add(value.len());
+        if self.arena.capacity().saturating_sub(self.arena.len()) < len {
+            self.arena.reserve(len.max(ARENA_CHUNK));
+        }
+        self.arena.extend_from_slice(name);
+        self.arena.extend_from_slice(value);
+        let mut both = self.arena.split().freeze();
         let value = both.split_off(name.len());
         self.entries.push_back(Entry { name: both, value });
         // `size` fits `max_size` and `self.size` fits `max_size - size` after eviction.
