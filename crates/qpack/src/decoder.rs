@@ -115,9 +115,15 @@ impl Decoder {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let mut input = std::mem::take(&mut self.pending);
-        input.extend_from_slice(bytes);
-        let mut r = Reader::new(&input);
+        // Parse straight from `bytes` unless an instruction is pending; then append to the
+        // pending buffer (amortised, never re-copying what is already there).
+        let mut owned = std::mem::take(&mut self.pending);
+        let from_pending = !owned.is_empty();
+        if from_pending {
+            owned.extend_from_slice(bytes);
+        }
+        let input: &[u8] = if from_pending { &owned } else { bytes };
+        let mut r = Reader::new(input);
         let result = loop {
             if r.is_empty() {
                 break Ok(());
@@ -137,8 +143,14 @@ impl Decoder {
                 Err(reason) => break Err(Error::encoder_stream(reason)),
             }
         };
-        let rest = r.rest().to_vec();
-        self.pending = rest;
+        let consumed = r.position();
+        if from_pending {
+            owned.drain(..consumed);
+        } else {
+            owned.clear();
+            owned.extend_from_slice(bytes.get(consumed..).unwrap_or_default());
+        }
+        self.pending = owned;
         if let Err(e) = result {
             return Err(self.fail(e));
         }

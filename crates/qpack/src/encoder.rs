@@ -30,6 +30,10 @@ struct Outstanding {
 /// [`Encoder::encode`] writes encoder-stream instructions into a caller buffer and returns
 /// the field section; [`Encoder::on_decoder_stream`] consumes the peer decoder's
 /// acknowledgments. Errors from the decoder stream are sticky.
+///
+/// Until the peer's SETTINGS arrive, an HTTP/3 endpoint uses `Encoder::new(0, 0)` (the
+/// defaults of RFC 9204 §5: static table and literals only) and replaces it with one
+/// built from the received values: nothing a capacity-0 encoder did needs remembering.
 #[derive(Debug, Clone)]
 pub struct Encoder {
     /// The peer's `SETTINGS_QPACK_MAX_TABLE_CAPACITY`.
