@@ -3,6 +3,8 @@
 //! `cargo run --example huffman -- "www.example.com" "no-cache"` prints each string's
 //! Huffman coding in hex and how many bytes it saves, then decodes it back.
 
+use std::fmt::Write as _;
+
 use stator::wire::huffman;
 
 fn main() -> Result<(), stator::wire::Error> {
@@ -15,7 +17,11 @@ fn main() -> Result<(), stator::wire::Error> {
     for s in inputs {
         let mut coded = Vec::new();
         huffman::encode(s.as_bytes(), &mut coded)?;
-        let hex: String = coded.iter().map(|b| format!("{b:02x}")).collect();
+        let mut hex = String::new();
+        for b in &coded {
+            // Writing into a String cannot fail.
+            let _ = write!(hex, "{b:02x}");
+        }
         let mut back = Vec::new();
         huffman::decode(&coded, &mut back)?;
         println!(
