@@ -88,7 +88,8 @@ pub(crate) enum Match {
 }
 
 /// Finds `name` (and `value`) in the static table without scanning all 61 entries: a
-/// `match` on the name narrows the search to the entries that share it.
+/// `match` on the name (compiled to length and byte comparisons) narrows the search to
+/// the entries that share it.
 pub(crate) fn find(name: &[u8], value: &[u8]) -> Match {
     let Some((first, last)) = name_range(name) else {
         return Match::None;
@@ -109,15 +110,54 @@ fn name_range(name: &[u8]) -> Option<(usize, usize)> {
         b":path" => (4, 5),
         b":scheme" => (6, 7),
         b":status" => (8, 14),
-        _ => {
-            // Regular field names: one entry each, indices 15..=61.
-            let pos = ENTRIES
-                .get(14..)?
-                .iter()
-                .position(|(n, _)| n.as_bytes() == name)?;
-            let index = pos.checked_add(15)?;
-            (index, index)
-        }
+        b"accept-charset" => (15, 15),
+        b"accept-encoding" => (16, 16),
+        b"accept-language" => (17, 17),
+        b"accept-ranges" => (18, 18),
+        b"accept" => (19, 19),
+        b"access-control-allow-origin" => (20, 20),
+        b"age" => (21, 21),
+        b"allow" => (22, 22),
+        b"authorization" => (23, 23),
+        b"cache-control" => (24, 24),
+        b"content-disposition" => (25, 25),
+        b"content-encoding" => (26, 26),
+        b"content-language" => (27, 27),
+        b"content-length" => (28, 28),
+        b"content-location" => (29, 29),
+        b"content-range" => (30, 30),
+        b"content-type" => (31, 31),
+        b"cookie" => (32, 32),
+        b"date" => (33, 33),
+        b"etag" => (34, 34),
+        b"expect" => (35, 35),
+        b"expires" => (36, 36),
+        b"from" => (37, 37),
+        b"host" => (38, 38),
+        b"if-match" => (39, 39),
+        b"if-modified-since" => (40, 40),
+        b"if-none-match" => (41, 41),
+        b"if-range" => (42, 42),
+        b"if-unmodified-since" => (43, 43),
+        b"last-modified" => (44, 44),
+        b"link" => (45, 45),
+        b"location" => (46, 46),
+        b"max-forwards" => (47, 47),
+        b"proxy-authenticate" => (48, 48),
+        b"proxy-authorization" => (49, 49),
+        b"range" => (50, 50),
+        b"referer" => (51, 51),
+        b"refresh" => (52, 52),
+        b"retry-after" => (53, 53),
+        b"server" => (54, 54),
+        b"set-cookie" => (55, 55),
+        b"strict-transport-security" => (56, 56),
+        b"transfer-encoding" => (57, 57),
+        b"user-agent" => (58, 58),
+        b"vary" => (59, 59),
+        b"via" => (60, 60),
+        b"www-authenticate" => (61, 61),
+        _ => return None,
     };
     Some(range)
 }
