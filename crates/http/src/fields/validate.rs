@@ -241,21 +241,24 @@ pub fn remove_connection_specific(headers: &mut HeaderMap) {
 /// assert_eq!(headers["cookie"], "a=b; c=d; e=f");
 /// ```
 pub fn join_cookie_crumbs(headers: &mut HeaderMap) {
-    let mut crumbs = headers.get_all(COOKIE).iter();
-    let Some(first) = crumbs.next() else {
-        return;
-    };
-    let mut joined = first.as_bytes().to_vec();
-    let mut count = 1_usize;
-    for crumb in crumbs {
-        joined.extend_from_slice(b"; ");
-        joined.extend_from_slice(crumb.as_bytes());
-        count = count.saturating_add(1);
-    }
-    if count < 2 {
+    if headers.get_all(COOKIE).iter().nth(1).is_none() {
         return;
     }
-    // Each crumb was a valid value and "; " is too, so the join is one.
+    // An empty crumb holds no cookie-pair: joining it would leave a dangling "; ", trailing
+    // whitespace that makes the value invalid (RFC 9113 §8.2.1) and that HTTP/1.1 could not
+    // carry either. So only non-empty crumbs are joined.
+    let mut joined = Vec::new();
+    for crumb in headers.get_all(COOKIE).iter().map(HeaderValue::as_bytes) {
+        if crumb.is_empty() {
+            continue;
+        }
+        if !joined.is_empty() {
+            joined.extend_from_slice(b"; ");
+        }
+        joined.extend_from_slice(crumb);
+    }
+    // Each crumb was a valid value, without surrounding whitespace, and "; " only ever
+    // sits between two of them, so the join is a valid value too.
     if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(joined)) {
         headers.insert(COOKIE, value);
     }
@@ -264,6 +267,25 @@ pub fn join_cookie_crumbs(headers: &mut HeaderMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookie_crumbs_join_without_empty_ones() {
+        let join = |crumbs: &[&'static str]| {
+            let mut h = HeaderMap::new();
+            for c in crumbs {
+                h.append(COOKIE, HeaderValue::from_static(c));
+            }
+            join_cookie_crumbs(&mut h);
+            h.get_all(COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>()
+        };
+        // RFC 9113 §8.2.3's example.
+        assert_eq!(join(&["a=b", "c=d", "e=f"]), ["a=b; c=d; e=f"]);
+        // Found by proptest: an empty crumb used to leave "GET; ", trailing whitespace.
+        assert_eq!(join(&["GET", ""]), ["GET"]);
+        assert_eq!(join(&["", "a=b", "", "c=d"]), ["a=b; c=d"]);
+        assert_eq!(join(&["", ""]), [""]);
+        assert_eq!(join(&["only"]), ["only"]);
+    }
 
     #[test]
     fn names() {
