@@ -276,7 +276,10 @@ mod tests {
                 h.append(COOKIE, HeaderValue::from_static(c));
             }
             join_cookie_crumbs(&mut h);
-            h.get_all(COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>()
+            h.get_all(COOKIE)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
         };
         // RFC 9113 §8.2.3's example.
         assert_eq!(join(&["a=b", "c=d", "e=f"]), ["a=b; c=d; e=f"]);
