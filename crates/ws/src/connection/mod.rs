@@ -274,7 +274,12 @@ impl Connection {
                 State::Connecting(_) | State::Closed(_) => return None,
             }
             match self.rx.next() {
-                Ok(Some(input)) => self.on_input(input),
+                Ok(Some(input)) => {
+                    if let Some(event) = self.on_input(input) {
+                        // The queue is empty here: hand the event over without queueing it.
+                        return Some(event);
+                    }
+                }
                 Ok(None) if self.eof => {
                     self.close_state(
                         CloseCode::ABNORMAL,
@@ -289,7 +294,7 @@ impl Connection {
         }
     }
 
-    fn on_input(&mut self, input: Input) {
+    fn on_input(&mut self, input: Input) -> Option<Event> {
         let event = match input {
             Input::Message(message) => Event::Message(message),
             Input::Chunk(chunk) => Event::Chunk(chunk),
@@ -302,9 +307,12 @@ impl Connection {
                 Event::Ping(payload)
             }
             Input::Pong(payload) => Event::Pong(payload),
-            Input::Close(frame) => return self.on_close_received(frame),
+            Input::Close(frame) => {
+                self.on_close_received(frame);
+                return None;
+            }
         };
-        self.events.push_back(event);
+        Some(event)
     }
 
     /// RFC 6455 §5.5.1: reply to a close frame with one of our own, unless we sent ours

@@ -11,7 +11,6 @@ use crate::deflate::Deflater;
 use crate::error::{Error, UsageError};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
 use crate::limits::Limits;
-use crate::mask::apply_mask;
 use crate::message::MessageKind;
 use crate::utf8::Utf8Validator;
 
@@ -96,10 +95,9 @@ impl Sender {
         self.out
             .reserve(header.encoded_len().saturating_add(payload.len()));
         header.write(&mut self.out);
-        let start = self.out.len();
-        self.out.extend_from_slice(payload);
-        if let (Some(key), Some(body)) = (mask, self.out.get_mut(start..)) {
-            apply_mask(body, key, 0);
+        match mask {
+            Some(key) => crate::mask::extend_masked(&mut self.out, payload, key),
+            None => self.out.extend_from_slice(payload),
         }
     }
 
