@@ -70,11 +70,23 @@ impl Random for SeededRandom {
     }
 }
 
-/// The operating system's generator, through ring.
+/// How many bytes [`SystemRandom`] draws from the operating system at a time.
 #[cfg(feature = "ring")]
-#[derive(Debug)]
+const POOL: usize = 1024;
+
+/// The operating system's generator, through ring, drawn in blocks.
+///
+/// A WebSocket client needs four fresh bytes per frame (RFC 6455 §5.3); one system call
+/// per frame cost more than framing and masking a small message together. So the bytes
+/// come from a 1 KiB block of OS output that is refilled when used up. They are as
+/// unpredictable as the OS output they are; the one caveat of any userspace pool applies:
+/// a process that forks must not share a `SystemRandom` between parent and child.
+#[cfg(feature = "ring")]
 pub struct SystemRandom {
     inner: ring::rand::SystemRandom,
+    pool: Box<[u8; POOL]>,
+    /// Bytes of `pool` already handed out; `POOL` means empty.
+    used: usize,
 }
 
 #[cfg(feature = "ring")]
@@ -83,20 +95,12 @@ impl SystemRandom {
     pub fn new() -> SystemRandom {
         SystemRandom {
             inner: ring::rand::SystemRandom::new(),
+            pool: Box::new([0; POOL]),
+            used: POOL,
         }
     }
-}
 
-#[cfg(feature = "ring")]
-impl Default for SystemRandom {
-    fn default() -> SystemRandom {
-        SystemRandom::new()
-    }
-}
-
-#[cfg(feature = "ring")]
-impl Random for SystemRandom {
-    fn fill(&mut self, dst: &mut [u8]) {
+    fn os_fill(&self, dst: &mut [u8]) {
         use ring::rand::SecureRandom;
         // ring reports failure only when the OS has no entropy source at all; there is
         // nothing sane to continue with then.
@@ -108,10 +112,82 @@ impl Random for SystemRandom {
     }
 }
 
+#[cfg(feature = "ring")]
+impl std::fmt::Debug for SystemRandom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the pooled bytes.
+        f.debug_struct("SystemRandom").finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "ring")]
+impl Default for SystemRandom {
+    fn default() -> SystemRandom {
+        SystemRandom::new()
+    }
+}
+
+#[cfg(feature = "ring")]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "`used <= POOL` and `filled <= dst.len()`: every step takes at most what is left"
+)]
+impl Random for SystemRandom {
+    fn fill(&mut self, dst: &mut [u8]) {
+        if dst.len() > POOL / 4 {
+            // Large requests go straight to the OS.
+            self.os_fill(dst);
+            return;
+        }
+        let mut filled = 0;
+        while filled < dst.len() {
+            if self.used == POOL {
+                let mut pool = [0; POOL];
+                self.os_fill(&mut pool);
+                *self.pool = pool;
+                self.used = 0;
+            }
+            let take = (dst.len() - filled).min(POOL - self.used);
+            let (Some(to), Some(from)) = (
+                dst.get_mut(filled..filled + take),
+                self.pool.get_mut(self.used..self.used + take),
+            ) else {
+                return;
+            };
+            to.copy_from_slice(from);
+            // Handed-out bytes are wiped so they never linger in memory.
+            from.fill(0);
+            self.used += take;
+            filled += take;
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::{Random, SeededRandom};
+
+    #[cfg(feature = "ring")]
+    #[test]
+    fn system_random_pools_and_crosses_refills() {
+        use super::SystemRandom;
+        let mut r = SystemRandom::new();
+        // Many 4-byte keys cross several pool refills; a stuck or repeating pool would
+        // show as duplicates.
+        let keys: Vec<u32> = (0..1000).map(|_| r.next_u32()).collect();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert!(sorted.len() > 990, "{} distinct of 1000", sorted.len());
+        // Odd sizes, a size larger than what is left in the pool, and a large request.
+        for n in [1, 3, 250, 300, 4096] {
+            let mut buf = vec![0u8; n];
+            r.fill(&mut buf);
+            assert!(n < 8 || buf.iter().any(|&b| b != 0), "{n} bytes all zero");
+        }
+        assert_eq!(format!("{r:?}"), "SystemRandom { .. }");
+    }
 
     #[test]
     fn seeded_is_deterministic_and_fills_odd_lengths() {
