@@ -43,30 +43,10 @@ use stator_qpack::{Decoded, Decoder, Encoder, Field, Limits};
 
 /// Parses a QIF file: header lists separated by blank lines, `name\tvalue` lines, `#`
 /// comments (as `tests/common/mod.rs`).
-fn parse_qif(text: &str) -> Vec<Vec<Field>> {
-    let mut lists = Vec::new();
-    let mut current = Vec::new();
-    for line in text.lines() {
-        if line.starts_with('#') {
-            continue;
-        }
-        if line.is_empty() {
-            if !current.is_empty() {
-                lists.push(std::mem::take(&mut current));
-            }
-            continue;
-        }
-        let (name, value) = line.split_once('\t').unwrap_or((line, ""));
-        current.push(Field::new(
-            name.as_bytes().to_vec(),
-            value.as_bytes().to_vec(),
-        ));
-    }
-    if !current.is_empty() {
-        lists.push(current);
-    }
-    lists
-}
+// The QIF reader the integration tests use: one copy for tests, bench and tool.
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::parse_qif;
 
 /// Every QIF file of the corpus, by stem, sorted.
 fn qif_files() -> Vec<(String, Vec<Vec<Field>>)> {

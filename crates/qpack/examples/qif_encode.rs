@@ -13,32 +13,12 @@
 
 use std::process::ExitCode;
 
-use stator_qpack::{Decoder, Encoder, Field, Limits};
+use stator_qpack::{Decoder, Encoder, Limits};
 
-fn parse_qif(text: &str) -> Vec<Vec<Field>> {
-    let mut lists = Vec::new();
-    let mut current = Vec::new();
-    for line in text.lines() {
-        if line.starts_with('#') {
-            continue;
-        }
-        if line.is_empty() {
-            if !current.is_empty() {
-                lists.push(std::mem::take(&mut current));
-            }
-            continue;
-        }
-        let (name, value) = line.split_once('\t').unwrap_or((line, ""));
-        current.push(Field::new(
-            name.as_bytes().to_vec(),
-            value.as_bytes().to_vec(),
-        ));
-    }
-    if !current.is_empty() {
-        lists.push(current);
-    }
-    lists
-}
+// The QIF reader the integration tests use: one copy for tests, bench and tool.
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::parse_qif;
 
 fn block(out: &mut Vec<u8>, id: u64, body: &[u8]) -> Result<(), String> {
     let len = u32::try_from(body.len()).map_err(|_| "block too long".to_owned())?;
