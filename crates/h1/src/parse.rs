@@ -364,9 +364,7 @@ pub(crate) fn find_head_end(buf: &[u8]) -> Option<usize> {
 }
 
 /// RFC 9110 §5.6.2: `tchar`.
-pub(crate) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
+pub(crate) use stator_http::token::is_tchar;
 
 /// RFC 9112 §3.2 / RFC 9110 §7.2: `Host = uri-host [ ":" port ]`, or empty. We accept the
 /// characters of reg-name, IPv4 and IP-literal, and require the port to be digits; no

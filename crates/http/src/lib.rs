@@ -59,3 +59,4 @@ pub mod alt_svc;
 pub mod body;
 pub mod ext;
 pub mod fields;
+pub mod token;

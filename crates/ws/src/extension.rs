@@ -165,15 +165,8 @@ impl fmt::Display for Extension {
     }
 }
 
-/// `tchar` of RFC 9110 §5.6.2.
-pub(crate) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-/// `token = 1*tchar` (RFC 9110 §5.6.2).
-pub(crate) fn is_token(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().copied().all(is_tchar)
-}
+/// `tchar` and `token` of RFC 9110 §5.6.2.
+pub(crate) use stator_http::token::{is_tchar, is_token};
 
 /// Parses one `Sec-WebSocket-Extensions` field value (RFC 6455 §9.1).
 ///

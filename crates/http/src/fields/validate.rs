@@ -8,26 +8,8 @@ use http::uri::{Authority, Scheme};
 use super::error::{ConnectionHeader, Malformed};
 
 /// `tchar` of RFC 9110 §5.6.2, the octets of a field name (RFC 9110 §5.1).
-pub(crate) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
-}
+pub(crate) use crate::token::is_tchar;
+use crate::token::is_token;
 
 /// A regular field name: non-empty, lowercase `tchar`s (RFC 9113 §8.2, §8.2.1). The
 /// first offending octet decides the reason.
@@ -107,7 +89,6 @@ pub(crate) fn check_regular(name: &[u8], value: &[u8], section: Section) -> Resu
 /// An upgrade token as `:protocol` carries it (RFC 9110 §7.8: `token [ "/" token ]`).
 pub(crate) fn is_upgrade_token(value: &[u8]) -> bool {
     let mut parts = value.splitn(2, |&b| b == b'/');
-    let is_token = |t: &[u8]| !t.is_empty() && t.iter().all(|&b| is_tchar(b));
     parts.next().is_some_and(is_token) && parts.next().is_none_or(is_token)
 }
 
