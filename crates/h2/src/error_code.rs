@@ -1,4 +1,4 @@
-//! HTTP/2 error codes (RFC 9113 §7), carried by RST_STREAM and GOAWAY.
+//! HTTP/2 error codes (RFC 9113 §7), carried by `RST_STREAM` and `GOAWAY`.
 
 use std::fmt;
 
