@@ -12,5 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod error_code;
+mod stream_id;
 
 pub use error_code::ErrorCode;
+pub use stream_id::StreamId;
