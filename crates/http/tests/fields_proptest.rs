@@ -16,7 +16,7 @@ use proptest::prelude::*;
 use stator_http::body::{BodyLength, content_length, parse_content_length};
 use stator_http::ext::Protocol;
 use stator_http::fields::{
-    FieldError, FieldSink, Limits, RequestBuilder, ResponseBuilder, TrailersBuilder,
+    CheckedField, FieldError, FieldSink, Limits, RequestBuilder, ResponseBuilder, TrailersBuilder,
     encode_request, encode_response, encode_trailers, join_cookie_crumbs,
 };
 
@@ -315,6 +315,55 @@ proptest! {
             let _ = BodyLength::for_request(&head.method, &head.headers);
             let _ = content_length(&head.headers);
         }
+    }
+
+    #[test]
+    fn checked_fields_change_nothing(
+        valid_start in any::<bool>(),
+        random in proptest::collection::vec((any_name(), any_value()), 0..12),
+        limit in 0_usize..600,
+    ) {
+        // What a decoder passes as a `CheckedField` (a table entry seen before) must have
+        // exactly the outcome of passing the same name and value.
+        let start: &[(&str, &str)] = if valid_start {
+            &[(":method", "GET"), (":scheme", "https"), (":authority", "a.example"), (":path", "/")]
+        } else {
+            &[]
+        };
+        let fields: Vec<(Vec<u8>, Vec<u8>)> = start
+            .iter()
+            .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .chain(random)
+            .collect();
+        let limits = Limits::default().with_max_header_list_size(limit);
+        let request = || RequestBuilder::new(Version::HTTP_2, &limits).with_extended_connect(true);
+        let (mut plain, mut checked) = (request(), request());
+        let (mut plain_resp, mut checked_resp) = (
+            ResponseBuilder::new(Version::HTTP_2, &limits),
+            ResponseBuilder::new(Version::HTTP_2, &limits),
+        );
+        let (mut plain_tr, mut checked_tr) =
+            (TrailersBuilder::new(&limits), TrailersBuilder::new(&limits));
+        for (n, v) in &fields {
+            if let Some(f) = CheckedField::new(n, bytes::Bytes::copy_from_slice(v)) {
+                prop_assert_eq!(checked.push_checked(&f), plain.push(n, v));
+                prop_assert_eq!(checked_resp.push_checked(&f), plain_resp.push(n, v));
+                prop_assert_eq!(checked_tr.push_checked(&f), plain_tr.push(n, v));
+            } else {
+                prop_assert_eq!(checked.push(n, v), plain.push(n, v));
+                prop_assert_eq!(checked_resp.push(n, v), plain_resp.push(n, v));
+                prop_assert_eq!(checked_tr.push(n, v), plain_tr.push(n, v));
+            }
+        }
+        match (plain.finish(), checked.finish()) {
+            (Ok(a), Ok(b)) => assert_same_request(&a, &b),
+            (a, b) => prop_assert_eq!(a.err(), b.err()),
+        }
+        match (plain_resp.finish(), checked_resp.finish()) {
+            (Ok(a), Ok(b)) => prop_assert_eq!((a.status, a.headers), (b.status, b.headers)),
+            (a, b) => prop_assert_eq!(a.err(), b.err()),
+        }
+        prop_assert_eq!(plain_tr.finish(), checked_tr.finish());
     }
 
     #[test]

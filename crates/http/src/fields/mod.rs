@@ -34,12 +34,14 @@
 //!   except that a request's `cookie` crumbs are joined with `"; "`, as RFC 9113 §8.2.3
 //!   and RFC 9114 §4.2.1 require before a request reaches an application.
 
+mod checked;
 mod encode;
 mod error;
 mod request;
 mod response;
 pub(crate) mod validate;
 
+pub use checked::CheckedField;
 pub use encode::{EncodedFields, encode_request, encode_response, encode_trailers};
 pub use error::{ConnectionHeader, EncodeError, FieldError, Malformed};
 pub use request::RequestBuilder;
@@ -202,6 +204,13 @@ pub trait FieldSink {
     fn push_shared(&mut self, name: &[u8], value: Bytes) -> Result<(), FieldError> {
         self.push(name, &value)
     }
+
+    /// Takes the next field already checked and converted: what a decoder passes for a
+    /// table entry it has seen before (see [`CheckedField`]). The builders only clone its
+    /// values; the default passes its name and value to [`push`](FieldSink::push).
+    fn push_checked(&mut self, field: &CheckedField) -> Result<(), FieldError> {
+        self.push(field.name(), field.value())
+    }
 }
 
 /// A field value as a decoder hands it over: borrowed (copied if kept) or shared.
@@ -243,12 +252,29 @@ impl SectionSize {
     /// Adds a field; fails as soon as the section is over the limit, before the field is
     /// stored anywhere.
     pub(crate) fn add(&mut self, name: &[u8], value: &[u8]) -> Result<(), FieldError> {
-        self.used = self.used.saturating_add(field_size(name, value));
+        self.add_size(field_size(name, value))
+    }
+
+    /// Adds a field of [`field_size`] `size`.
+    pub(crate) fn add_size(&mut self, size: usize) -> Result<(), FieldError> {
+        self.used = self.used.saturating_add(size);
         if self.used > self.limit {
             return Err(FieldError::HeaderListTooLarge { limit: self.limit });
         }
         Ok(())
     }
+}
+
+/// Appends a regular field checked beforehand ([`CheckedField`]).
+pub(crate) fn append_checked(
+    headers: &mut http::HeaderMap,
+    name: &http::HeaderName,
+    value: &http::HeaderValue,
+) -> Result<(), FieldError> {
+    headers
+        .try_append(name.clone(), value.clone())
+        .map_err(|_| FieldError::TooManyFields)?;
+    Ok(())
 }
 
 /// Checks a regular field and appends it to `headers` (RFC 9113 §8.2).

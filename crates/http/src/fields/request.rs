@@ -5,9 +5,11 @@ use bytes::Bytes;
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderMap, Method, Uri, Version, request};
 
+use super::checked::Kind;
 use super::validate::{self, Section};
 use super::{
-    FieldError, FieldSink, Limits, Malformed, PseudoHeader, SectionSize, Value, append_regular,
+    CheckedField, FieldError, FieldSink, Limits, Malformed, PseudoHeader, SectionSize, Value,
+    append_checked, append_regular,
 };
 use crate::ext::Protocol;
 
@@ -194,6 +196,35 @@ impl RequestBuilder {
         }
     }
 
+    /// [`accept`](Self::accept) for a field checked beforehand: the same outcome, but
+    /// only the rules of the section are left to check.
+    fn accept_checked(&mut self, field: &CheckedField) -> Result<(), FieldError> {
+        self.size.add_size(field.size)?;
+        if let Kind::Regular(name, value) = &field.kind {
+            self.regular_seen = true;
+            return append_checked(&mut self.headers, name, value);
+        }
+        if self.regular_seen {
+            return Err(Malformed::PseudoAfterRegular.into());
+        }
+        match &field.kind {
+            Kind::Method(m) => set(&mut self.method, PseudoHeader::Method, || Ok(m.clone())),
+            Kind::Scheme(s) => set(&mut self.scheme, PseudoHeader::Scheme, || Ok(s.clone())),
+            Kind::Authority(a) => set(&mut self.authority, PseudoHeader::Authority, || {
+                Ok(a.clone())
+            }),
+            Kind::Path(p) => set(&mut self.path, PseudoHeader::Path, || Ok(p.clone())),
+            Kind::Protocol(p) => {
+                if !self.extended_connect {
+                    return Err(Malformed::ExtendedConnectNotEnabled.into());
+                }
+                set(&mut self.protocol, PseudoHeader::Protocol, || Ok(p.clone()))
+            }
+            Kind::Status(_) => Err(Malformed::ResponsePseudoInRequest.into()),
+            Kind::Regular(..) => Ok(()),
+        }
+    }
+
     fn push_value(&mut self, name: &[u8], value: Value<'_>) -> Result<(), FieldError> {
         if let Some(e) = self.error {
             return Err(e);
@@ -214,6 +245,14 @@ impl FieldSink for RequestBuilder {
     fn push_shared(&mut self, name: &[u8], value: Bytes) -> Result<(), FieldError> {
         self.push_value(name, Value::Shared(value))
     }
+
+    fn push_checked(&mut self, field: &CheckedField) -> Result<(), FieldError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.accept_checked(field)
+            .inspect_err(|e| self.error = Some(*e))
+    }
 }
 
 /// Stores a pseudo-header field's value, refusing a second one (RFC 9113 §8.3).
@@ -230,12 +269,12 @@ fn set<T>(
 }
 
 /// `:method` is a `token` (RFC 9110 §9.1).
-fn parse_method(value: &Value<'_>) -> Result<Method, Malformed> {
+pub(crate) fn parse_method(value: &Value<'_>) -> Result<Method, Malformed> {
     Method::from_bytes(value.as_bytes()).map_err(|_| Malformed::InvalidMethod)
 }
 
 /// `:scheme` is `ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )` (RFC 3986 §3.1).
-fn parse_scheme(value: &Value<'_>) -> Result<Scheme, Malformed> {
+pub(crate) fn parse_scheme(value: &Value<'_>) -> Result<Scheme, Malformed> {
     let bytes = value.as_bytes();
     if !bytes.first().is_some_and(u8::is_ascii_alphabetic) {
         return Err(Malformed::InvalidScheme);
@@ -244,7 +283,7 @@ fn parse_scheme(value: &Value<'_>) -> Result<Scheme, Malformed> {
 }
 
 /// `:authority` is a URI authority (RFC 3986 §3.2), never empty (RFC 9114 §4.3.1).
-fn parse_authority(value: Value<'_>) -> Result<Authority, Malformed> {
+pub(crate) fn parse_authority(value: Value<'_>) -> Result<Authority, Malformed> {
     if value.as_bytes().is_empty() {
         return Err(Malformed::EmptyAuthority);
     }
@@ -253,7 +292,7 @@ fn parse_authority(value: Value<'_>) -> Result<Authority, Malformed> {
 
 /// `:path` is `*` or `absolute-path [ "?" query ]` (RFC 9113 §8.3.1); in particular no
 /// fragment, which `PathAndQuery` would silently drop.
-fn parse_path(value: Value<'_>) -> Result<PathAndQuery, Malformed> {
+pub(crate) fn parse_path(value: Value<'_>) -> Result<PathAndQuery, Malformed> {
     let bytes = value.as_bytes();
     match bytes.first() {
         None => return Err(Malformed::EmptyPath),
@@ -265,7 +304,7 @@ fn parse_path(value: Value<'_>) -> Result<PathAndQuery, Malformed> {
 }
 
 /// `:protocol` is an upgrade token (RFC 8441 §4, RFC 9110 §7.8).
-fn parse_protocol(value: &Value<'_>) -> Result<Protocol, Malformed> {
+pub(crate) fn parse_protocol(value: &Value<'_>) -> Result<Protocol, Malformed> {
     let bytes = value.as_bytes();
     if !validate::is_upgrade_token(bytes) {
         return Err(Malformed::InvalidProtocol);

@@ -5,9 +5,11 @@
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, Version, response};
 
+use super::checked::Kind;
 use super::validate::{self, Section};
 use super::{
-    FieldError, FieldSink, Limits, Malformed, PseudoHeader, SectionSize, Value, append_regular,
+    CheckedField, FieldError, FieldSink, Limits, Malformed, PseudoHeader, SectionSize, Value,
+    append_checked, append_regular,
 };
 
 /// Accumulates the fields of a received response header section, interim (1xx) or final,
@@ -86,6 +88,25 @@ impl ResponseBuilder {
         Ok(())
     }
 
+    /// [`accept`](Self::accept) for a field checked beforehand.
+    fn accept_checked(&mut self, field: &CheckedField) -> Result<(), FieldError> {
+        self.size.add_size(field.size)?;
+        let status = match &field.kind {
+            Kind::Regular(name, value) => {
+                self.regular_seen = true;
+                return append_checked(&mut self.headers, name, value);
+            }
+            _ if self.regular_seen => return Err(Malformed::PseudoAfterRegular.into()),
+            Kind::Status(status) => *status,
+            _ => return Err(Malformed::RequestPseudoInResponse.into()),
+        };
+        if self.status.is_some() {
+            return Err(Malformed::DuplicatePseudo(PseudoHeader::Status).into());
+        }
+        self.status = Some(status);
+        Ok(())
+    }
+
     fn push_value(&mut self, name: &[u8], value: Value<'_>) -> Result<(), FieldError> {
         if let Some(e) = self.error {
             return Err(e);
@@ -102,6 +123,14 @@ impl FieldSink for ResponseBuilder {
 
     fn push_shared(&mut self, name: &[u8], value: Bytes) -> Result<(), FieldError> {
         self.push_value(name, Value::Shared(value))
+    }
+
+    fn push_checked(&mut self, field: &CheckedField) -> Result<(), FieldError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.accept_checked(field)
+            .inspect_err(|e| self.error = Some(*e))
     }
 }
 
@@ -177,6 +206,15 @@ impl TrailersBuilder {
         append_regular(&mut self.headers, name, value, Section::Other)
     }
 
+    /// [`accept`](Self::accept) for a field checked beforehand.
+    fn accept_checked(&mut self, field: &CheckedField) -> Result<(), FieldError> {
+        self.size.add_size(field.size)?;
+        match &field.kind {
+            Kind::Regular(name, value) => append_checked(&mut self.headers, name, value),
+            _ => Err(Malformed::PseudoInTrailers.into()),
+        }
+    }
+
     fn push_value(&mut self, name: &[u8], value: Value<'_>) -> Result<(), FieldError> {
         if let Some(e) = self.error {
             return Err(e);
@@ -193,5 +231,13 @@ impl FieldSink for TrailersBuilder {
 
     fn push_shared(&mut self, name: &[u8], value: Bytes) -> Result<(), FieldError> {
         self.push_value(name, Value::Shared(value))
+    }
+
+    fn push_checked(&mut self, field: &CheckedField) -> Result<(), FieldError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.accept_checked(field)
+            .inspect_err(|e| self.error = Some(*e))
     }
 }
