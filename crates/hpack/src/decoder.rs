@@ -5,7 +5,9 @@ use std::ops::ControlFlow;
 use bytes::{Bytes, BytesMut};
 use stator_wire::{Reader, huffman};
 
-use crate::table::{Table, entry_size};
+use stator_http::fields::CheckedField;
+
+use crate::table::{Entry, Table, entry_size};
 use crate::{Error, Field, Limits, static_table};
 
 /// RFC 7541 §4.2 / RFC 9113 §6.5.2: `SETTINGS_HEADER_TABLE_SIZE` starts at 4,096.
@@ -121,12 +123,21 @@ impl Decoder {
     pub fn decode<B>(
         &mut self,
         block: &Bytes,
-        mut sink: impl FnMut(Field) -> ControlFlow<B>,
+        sink: impl FnMut(Field) -> ControlFlow<B>,
     ) -> Result<ControlFlow<B>, Error> {
+        self.decode_to(block, &mut Closure(sink))
+    }
+
+    /// [`decode`](Self::decode) into any [`Output`], with the sticky error.
+    pub(crate) fn decode_to<O: Output>(
+        &mut self,
+        block: &Bytes,
+        out: &mut O,
+    ) -> Result<ControlFlow<O::Break>, Error> {
         if let Some(e) = self.error {
             return Err(e);
         }
-        match self.decode_block(block, &mut sink) {
+        match self.decode_block(block, out) {
             Ok(ControlFlow::Continue(())) => Ok(ControlFlow::Continue(())),
             Ok(ControlFlow::Break(b)) => {
                 self.error = Some(Error::Aborted);
@@ -139,48 +150,38 @@ impl Decoder {
         }
     }
 
-    fn decode_block<B>(
+    fn decode_block<O: Output>(
         &mut self,
         block: &Bytes,
-        sink: &mut impl FnMut(Field) -> ControlFlow<B>,
-    ) -> Result<ControlFlow<B, ()>, Error> {
+        out: &mut O,
+    ) -> Result<ControlFlow<O::Break, ()>, Error> {
         let mut r = Reader::new(block);
         let mut budget = self.limits.max_header_list_size;
         let mut at_start = true;
         while let Ok(first) = r.peek_u8() {
-            let field = if first & 0x80 != 0 {
+            let flow = if first & 0x80 != 0 {
                 // RFC 7541 §6.1: indexed header field.
                 let index = read_int(&mut r, 7)?;
-                let (name, value) = self.lookup(index)?;
-                Field {
-                    name,
-                    value,
-                    never_indexed: false,
-                }
+                let entry = self.lookup(index)?;
+                let (n, v) = entry.lens();
+                self.check_field(at_start, &mut budget, n, v)?;
+                out.entry(entry)
             } else if first & 0x40 != 0 {
                 // RFC 7541 §6.2.1: literal with incremental indexing. Huffman-coded
                 // strings go from the scratch buffer straight into the table's copy.
                 let (name, value) = self.literal(block, &mut r, 6)?;
                 let (n, v) = (name.view(&self.scratch), value.view(&self.scratch));
                 self.check_field(at_start, &mut budget, n.len(), v.len())?;
-                at_start = false;
-                let field = match self.table.insert(n, v, |_, _| {}) {
-                    Some(e) => Field {
-                        name: e.name.clone(),
-                        value: e.value.clone(),
-                        never_indexed: false,
-                    },
+                if let Some(e) = self.table.insert(n, v, |_, _| {}) {
+                    out.entry(TableRef::Dynamic(e))
+                } else {
                     // Larger than the whole table: emptied it, not inserted (§4.4).
-                    None => Field {
+                    out.field(Field {
                         name: self.materialize(name),
                         value: self.materialize(value),
                         never_indexed: false,
-                    },
-                };
-                if let ControlFlow::Break(b) = sink(field) {
-                    return Ok(ControlFlow::Break(b));
+                    })
                 }
-                continue;
             } else if first & 0x20 != 0 {
                 // RFC 7541 §6.3: dynamic table size update, only before the first field.
                 if !at_start {
@@ -201,15 +202,16 @@ impl Decoder {
                 // RFC 7541 §6.2.2 (0000) and §6.2.3 (0001, never indexed).
                 let never_indexed = first & 0x10 != 0;
                 let (name, value) = self.literal(block, &mut r, 4)?;
-                Field {
+                let field = Field {
                     name: self.materialize(name),
                     value: self.materialize(value),
                     never_indexed,
-                }
+                };
+                self.check_field(at_start, &mut budget, field.name.len(), field.value.len())?;
+                out.field(field)
             };
-            self.check_field(at_start, &mut budget, field.name.len(), field.value.len())?;
             at_start = false;
-            if let ControlFlow::Break(b) = sink(field) {
+            if let ControlFlow::Break(b) = flow {
                 return Ok(ControlFlow::Break(b));
             }
         }
@@ -238,23 +240,23 @@ impl Decoder {
     }
 
     /// RFC 7541 §2.3.3: index 1..=61 is static, 62.. dynamic (newest first).
-    fn lookup(&self, index: u64) -> Result<(Bytes, Bytes), Error> {
+    fn lookup(&self, index: u64) -> Result<TableRef<'_>, Error> {
         let out_of_range = Error::IndexOutOfRange { index };
         let i = usize::try_from(index).map_err(|_| out_of_range)?;
         if i == 0 {
             return Err(Error::IndexZero);
         }
-        if let Some((n, v)) = static_table::get(i) {
-            return Ok((
-                Bytes::from_static(n.as_bytes()),
-                Bytes::from_static(v.as_bytes()),
-            ));
+        if let Some((name, value)) = static_table::get(i) {
+            return Ok(TableRef::Static {
+                index: i,
+                name,
+                value,
+            });
         }
-        let e = i
-            .checked_sub(static_table::LEN.saturating_add(1))
+        i.checked_sub(static_table::LEN.saturating_add(1))
             .and_then(|d| self.table.get(d))
-            .ok_or(out_of_range)?;
-        Ok((e.name.clone(), e.value.clone()))
+            .map(TableRef::Dynamic)
+            .ok_or(out_of_range)
     }
 
     /// RFC 7541 §6.2: a name index with a `prefix_bits` prefix (0 = literal name follows),
@@ -270,7 +272,7 @@ impl Decoder {
         let name = if index == 0 {
             self.string(block, r)?
         } else {
-            Str::Shared(self.lookup(index)?.0)
+            Str::Shared(self.lookup(index)?.name())
         };
         let value = self.string(block, r)?;
         Ok((name, value))
@@ -316,6 +318,86 @@ impl Decoder {
                 self.arena.split().freeze()
             }
         }
+    }
+}
+
+/// A field that is a table entry.
+pub(crate) enum TableRef<'a> {
+    /// Static entry `index` (1-based).
+    Static {
+        index: usize,
+        name: &'static str,
+        value: &'static str,
+    },
+    Dynamic(&'a Entry),
+}
+
+impl TableRef<'_> {
+    fn lens(&self) -> (usize, usize) {
+        match self {
+            TableRef::Static { name, value, .. } => (name.len(), value.len()),
+            TableRef::Dynamic(e) => (e.name.len(), e.value.len()),
+        }
+    }
+
+    fn name(&self) -> Bytes {
+        match self {
+            TableRef::Static { name, .. } => Bytes::from_static(name.as_bytes()),
+            TableRef::Dynamic(e) => e.name.clone(),
+        }
+    }
+
+    fn value(&self) -> Bytes {
+        match self {
+            TableRef::Static { value, .. } => Bytes::from_static(value.as_bytes()),
+            TableRef::Dynamic(e) => e.value.clone(),
+        }
+    }
+
+    /// The entry as a field.
+    pub(crate) fn to_field(&self) -> Field {
+        Field {
+            name: self.name(),
+            value: self.value(),
+            never_indexed: false,
+        }
+    }
+
+    /// The entry checked and converted for `stator-http`'s builders, made on first use;
+    /// `None` if it breaks a rule or depends on its section.
+    pub(crate) fn checked(&self) -> Option<&CheckedField> {
+        match self {
+            TableRef::Static { index, .. } => static_table::checked(*index),
+            TableRef::Dynamic(e) => e
+                .checked
+                .get_or_init(|| CheckedField::new(&e.name, e.value.clone()))
+                .as_ref(),
+        }
+    }
+}
+
+/// Where a block's fields go: a caller's closure or a `stator-http` builder.
+pub(crate) trait Output {
+    /// What a caller's closure breaks with.
+    type Break;
+    /// A literal field that is not a table entry.
+    fn field(&mut self, field: Field) -> ControlFlow<Self::Break>;
+    /// A field that is a table entry (referenced, or just inserted).
+    fn entry(&mut self, entry: TableRef<'_>) -> ControlFlow<Self::Break>;
+}
+
+/// A caller's closure as an [`Output`].
+struct Closure<F>(F);
+
+impl<B, F: FnMut(Field) -> ControlFlow<B>> Output for Closure<F> {
+    type Break = B;
+
+    fn field(&mut self, field: Field) -> ControlFlow<B> {
+        (self.0)(field)
+    }
+
+    fn entry(&mut self, entry: TableRef<'_>) -> ControlFlow<B> {
+        (self.0)(entry.to_field())
     }
 }
 

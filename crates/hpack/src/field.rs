@@ -5,6 +5,7 @@ use std::ops::ControlFlow;
 use bytes::Bytes;
 use stator_http::fields::{FieldError, FieldSink};
 
+use crate::decoder::{Output, TableRef};
 use crate::{Decoder, Error};
 
 /// One decoded header field.
@@ -36,17 +37,57 @@ impl Decoder {
         block: &Bytes,
         sink: &mut S,
     ) -> Result<Result<(), FieldError>, Error> {
-        let mut rejected = None;
-        let flow = self.decode(block, |f: Field| {
-            if rejected.is_none()
-                && let Err(e) = sink.push_shared(&f.name, f.value)
-            {
-                rejected = Some(e);
-            }
-            ControlFlow::<()>::Continue(())
-        })?;
+        let mut out = IntoSink {
+            sink,
+            rejected: None,
+        };
+        let flow = self.decode_to(block, &mut out)?;
         debug_assert!(flow.is_continue());
-        Ok(rejected.map_or(Ok(()), Err))
+        Ok(out.rejected.map_or(Ok(()), Err))
+    }
+}
+
+/// A [`FieldSink`] as the decoder's output: table entries go in as [`CheckedField`]s
+/// where they have one, so a warm block costs the builder only reference-count clones.
+///
+/// [`CheckedField`]: stator_http::fields::CheckedField
+struct IntoSink<'a, S: ?Sized> {
+    sink: &'a mut S,
+    /// The first field the sink refused; later fields are not pushed.
+    rejected: Option<FieldError>,
+}
+
+impl<S: FieldSink + ?Sized> IntoSink<'_, S> {
+    fn record(&mut self, result: Result<(), FieldError>) -> ControlFlow<()> {
+        if let Err(e) = result {
+            self.rejected = Some(e);
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+impl<S: FieldSink + ?Sized> Output for IntoSink<'_, S> {
+    type Break = ();
+
+    fn field(&mut self, field: Field) -> ControlFlow<()> {
+        if self.rejected.is_some() {
+            return ControlFlow::Continue(());
+        }
+        let result = self.sink.push_shared(&field.name, field.value);
+        self.record(result)
+    }
+
+    fn entry(&mut self, entry: TableRef<'_>) -> ControlFlow<()> {
+        if self.rejected.is_some() {
+            return ControlFlow::Continue(());
+        }
+        let result = if let Some(checked) = entry.checked() {
+            self.sink.push_checked(checked)
+        } else {
+            let field = entry.to_field();
+            self.sink.push_shared(&field.name, field.value)
+        };
+        self.record(result)
     }
 }
 

@@ -3,6 +3,11 @@
 //! The table is a `const` array, so decoding an indexed static field hands out
 //! `Bytes::from_static` views and never allocates.
 
+use std::sync::LazyLock;
+
+use bytes::Bytes;
+use stator_http::fields::CheckedField;
+
 /// Number of entries in the static table (RFC 7541 Appendix A).
 pub(crate) const LEN: usize = 61;
 
@@ -70,6 +75,19 @@ pub(crate) static ENTRIES: [(&str, &str); LEN] = [
     ("via", ""),
     ("www-authenticate", ""),
 ];
+
+/// The static entries checked and converted for `stator-http`'s builders (see
+/// [`CheckedField`]), made once per process.
+static CHECKED: LazyLock<[Option<CheckedField>; LEN]> = LazyLock::new(|| {
+    ENTRIES.map(|(name, value)| {
+        CheckedField::new(name.as_bytes(), Bytes::from_static(value.as_bytes()))
+    })
+});
+
+/// The checked form of the entry at 1-based `index`, if it has one.
+pub(crate) fn checked(index: usize) -> Option<&'static CheckedField> {
+    CHECKED.get(index.checked_sub(1)?)?.as_ref()
+}
 
 /// The entry at 1-based `index`, if it is a static index.
 pub(crate) fn get(index: usize) -> Option<(&'static str, &'static str)> {

@@ -8,9 +8,11 @@
 //! are the newest and lie in consecutive chunks: the table holds at most its size plus two
 //! chunks (fields a caller still holds can keep older chunks alive, as any `Bytes` does).
 
+use std::cell::OnceCell;
 use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
+use stator_http::fields::CheckedField;
 
 /// Smallest chunk the arena allocates.
 const ARENA_CHUNK: usize = 4_096;
@@ -19,10 +21,14 @@ const ARENA_CHUNK: usize = 4_096;
 pub(crate) const ENTRY_OVERHEAD: usize = 32;
 
 /// One dynamic table entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Entry {
     pub(crate) name: Bytes,
     pub(crate) value: Bytes,
+    /// The field checked and converted for `stator-http`'s builders, made the first time
+    /// a block decoded into a builder references the entry (`None` inside: the field
+    /// breaks a rule or depends on its section, and is passed the ordinary way).
+    pub(crate) checked: OnceCell<Option<CheckedField>>,
 }
 
 impl Entry {
@@ -134,7 +140,11 @@ impl Table {
         self.arena.extend_from_slice(value);
         let mut both = self.arena.split().freeze();
         let value = both.split_off(name.len());
-        self.entries.push_back(Entry { name: both, value });
+        self.entries.push_back(Entry {
+            name: both,
+            value,
+            checked: OnceCell::new(),
+        });
         // `size` fits `max_size` and `self.size` fits `max_size - size` after eviction.
         self.size = self.size.saturating_add(size);
         self.inserted = self.inserted.wrapping_add(1);

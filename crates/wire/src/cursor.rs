@@ -123,6 +123,7 @@ impl<'a> Reader<'a> {
 
     /// Consumes an HPACK/QPACK prefix integer (RFC 7541 §5.1); see
     /// [`crate::prefix_int::decode`].
+    #[inline]
     pub fn read_prefix_int(&mut self, prefix_bits: u8, max: u64) -> Result<(u8, u64), Error> {
         crate::prefix_int::decode(self, prefix_bits, max)
     }

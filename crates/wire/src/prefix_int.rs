@@ -83,6 +83,7 @@ pub fn encode<B: BufMut + ?Sized>(
     clippy::arithmetic_side_effects,
     reason = "`shift` grows by 7 per byte and the loop ends once it passes 63"
 )]
+#[inline]
 pub fn decode(r: &mut Reader<'_>, prefix_bits: u8, max: u64) -> Result<(u8, u64), Error> {
     let prefix = prefix_max(prefix_bits)?;
     let overflow = Error::PrefixIntOverflow { max };

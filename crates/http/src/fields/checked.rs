@@ -40,7 +40,8 @@ use crate::ext::Protocol;
 /// builder.push_checked(&status)?;
 /// builder.push_checked(&server)?;
 /// let head = builder.finish()?;
-/// assert_eq!((head.status.as_u16(), &head.headers["server"]), (200, "stator"));
+/// assert_eq!(head.status.as_u16(), 200);
+/// assert_eq!(head.headers["server"], "stator");
 /// # Ok::<(), stator_http::fields::FieldError>(())
 /// ```
 #[derive(Debug, Clone)]

@@ -63,6 +63,10 @@ pub fn field_size(name: &[u8], value: &[u8]) -> usize {
         .saturating_add(FIELD_OVERHEAD)
 }
 
+/// The largest header map a capacity hint reserves up front: a hint comes from the peer's
+/// earlier sections, and must not make one section reserve for thousands of fields.
+pub(crate) const MAX_CAPACITY_HINT: usize = 128;
+
 /// Limits on received field sections.
 ///
 /// ```

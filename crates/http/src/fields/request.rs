@@ -8,8 +8,8 @@ use http::{HeaderMap, Method, Uri, Version, request};
 use super::checked::Kind;
 use super::validate::{self, Section};
 use super::{
-    CheckedField, FieldError, FieldSink, Limits, Malformed, PseudoHeader, SectionSize, Value,
-    append_checked, append_regular,
+    CheckedField, FieldError, FieldSink, Limits, MAX_CAPACITY_HINT, Malformed, PseudoHeader,
+    SectionSize, Value, append_checked, append_regular,
 };
 use crate::ext::Protocol;
 
@@ -78,6 +78,21 @@ impl RequestBuilder {
     pub fn with_extended_connect(mut self, enabled: bool) -> RequestBuilder {
         self.extended_connect = enabled;
         self
+    }
+
+    /// Sizes the header map for `fields` regular fields up front, so that it does not grow
+    /// (and reallocate) as they arrive. A connection has a good guess: the count of the
+    /// previous section from the same peer ([`field_count`](Self::field_count)). At most
+    /// 128 are reserved, however large the hint.
+    #[must_use]
+    pub fn with_capacity(mut self, fields: usize) -> RequestBuilder {
+        self.headers.reserve(fields.min(MAX_CAPACITY_HINT));
+        self
+    }
+
+    /// How many regular fields the builder holds so far.
+    pub fn field_count(&self) -> usize {
+        self.headers.len()
     }
 
     /// Checks the rules that involve several fields and returns the request head.

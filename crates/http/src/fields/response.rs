@@ -8,8 +8,8 @@ use http::{HeaderMap, StatusCode, Version, response};
 use super::checked::Kind;
 use super::validate::{self, Section};
 use super::{
-    CheckedField, FieldError, FieldSink, Limits, Malformed, PseudoHeader, SectionSize, Value,
-    append_checked, append_regular,
+    CheckedField, FieldError, FieldSink, Limits, MAX_CAPACITY_HINT, Malformed, PseudoHeader,
+    SectionSize, Value, append_checked, append_regular,
 };
 
 /// Accumulates the fields of a received response header section, interim (1xx) or final,
@@ -48,6 +48,19 @@ impl ResponseBuilder {
             regular_seen: false,
             error: None,
         }
+    }
+
+    /// Sizes the header map for `fields` regular fields up front (see
+    /// [`RequestBuilder::with_capacity`](super::RequestBuilder::with_capacity)).
+    #[must_use]
+    pub fn with_capacity(mut self, fields: usize) -> ResponseBuilder {
+        self.headers.reserve(fields.min(MAX_CAPACITY_HINT));
+        self
+    }
+
+    /// How many regular fields the builder holds so far.
+    pub fn field_count(&self) -> usize {
+        self.headers.len()
     }
 
     /// Returns the response head; `:status` is required (RFC 9113 §8.3.2).
