@@ -16,6 +16,8 @@
 mod budget;
 mod error_code;
 mod limits;
+#[allow(dead_code)]
+mod stream;
 mod stream_id;
 
 pub use error_code::ErrorCode;
