@@ -15,6 +15,8 @@
 #[allow(dead_code)]
 mod budget;
 mod error_code;
+#[allow(dead_code)]
+mod flow;
 mod limits;
 #[allow(dead_code)]
 mod stream;
