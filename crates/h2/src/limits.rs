@@ -81,6 +81,19 @@ pub struct Limits {
     /// ceiling per connection (~670 Mbit/s at 100 ms RTT).
     pub connection_window: u32,
 
+    /// The largest a stream receive window may grow to when auto-tuning is on (the window
+    /// is grown while the peer fills it within one round trip). Default 8 MiB; equal to
+    /// [`initial_stream_window`](Self::initial_stream_window) disables growth.
+    ///
+    /// Bounds what one stream of a fast peer can make us buffer.
+    pub max_stream_window: u32,
+
+    /// The largest the connection receive window may grow to when auto-tuning is on.
+    /// Default 16 MiB.
+    ///
+    /// Bounds the memory of one connection of a fast peer.
+    pub max_connection_window: u32,
+
     /// Peer-initiated stream resets allowed in a burst (token bucket size). Default 1,000.
     ///
     /// With [`reset_refill_per_sec`](Self::reset_refill_per_sec), stops Rapid Reset
@@ -167,6 +180,8 @@ impl Default for Limits {
             max_frame_size: 16_384,
             initial_stream_window: DEFAULT_STREAM_WINDOW,
             connection_window: DEFAULT_CONNECTION_WINDOW,
+            max_stream_window: 8 * 1024 * 1024,
+            max_connection_window: 16 * 1024 * 1024,
             reset_burst: 1_000,
             reset_refill_per_sec: 33,
             glitch_burst: 10_000,
@@ -196,6 +211,9 @@ mod tests {
         assert!(l.initial_stream_window <= 0x7fff_ffff);
         assert!(l.connection_window <= 0x7fff_ffff);
         assert!(l.connection_window >= l.initial_stream_window);
+        assert!(l.max_stream_window >= l.initial_stream_window);
+        assert!(l.max_connection_window >= l.connection_window);
+        assert!(l.max_connection_window <= 0x7fff_ffff);
         // A header block that fits the list limit must be assemblable.
         assert!(l.max_header_block_size >= l.max_header_list_size);
         assert_eq!(l.settings_ack_timeout, Duration::from_secs(10));

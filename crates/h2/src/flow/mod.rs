@@ -5,16 +5,24 @@
 //! stream, and combines them: a `DATA` frame may carry at most
 //! `min(connection window, stream window)` flow-controlled bytes ([`sendable`]), and its
 //! whole payload, padding and Pad Length octet included (§6.1), counts against both.
+//!
+//! Receiving, the connection window also takes `DATA` for streams that are closed or
+//! reset (then released at once), and when a stream is dropped with unread data, that
+//! data is released to the connection window. [`WindowTuner`] optionally grows receive
+//! windows when the peer fills them within about one round trip.
 
 mod recv;
 mod send;
 #[cfg(test)]
 mod tests;
+mod tune;
 
 #[allow(unused_imports)] // until the connection uses them
 pub(crate) use recv::{RecvWindow, ReleasePolicy};
 #[allow(unused_imports)]
 pub(crate) use send::{SendWindow, consume, initial_window_delta, sendable};
+#[allow(unused_imports)]
+pub(crate) use tune::WindowTuner;
 
 use crate::ErrorCode;
 use crate::StreamId;
