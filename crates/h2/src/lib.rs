@@ -11,8 +11,17 @@
 
 #![forbid(unsafe_code)]
 
+// The building blocks below are composed by the connection machine, which lands next.
+#[allow(dead_code)]
+mod budget;
 mod error_code;
+#[allow(dead_code)]
+mod flow;
+mod limits;
+#[allow(dead_code)]
+mod stream;
 mod stream_id;
 
 pub use error_code::ErrorCode;
+pub use limits::{DEFAULT_CONNECTION_WINDOW, DEFAULT_STREAM_WINDOW, Limits};
 pub use stream_id::StreamId;
