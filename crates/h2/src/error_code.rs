@@ -95,7 +95,10 @@ mod tests {
 
     #[test]
     fn known_and_unknown_codes_print() {
-        assert_eq!(format!("{:?}", ErrorCode::ENHANCE_YOUR_CALM), "ENHANCE_YOUR_CALM");
+        assert_eq!(
+            format!("{:?}", ErrorCode::ENHANCE_YOUR_CALM),
+            "ENHANCE_YOUR_CALM"
+        );
         assert_eq!(format!("{}", ErrorCode(0x1234)), "ErrorCode(0x1234)");
         assert_eq!(ErrorCode::from(0xd), ErrorCode::HTTP_1_1_REQUIRED);
     }

@@ -91,6 +91,9 @@ mod tests {
         assert!(!StreamId::ZERO.is_server_initiated() && StreamId::ZERO.is_zero());
         assert_eq!(StreamId::new(3).unwrap().next(), StreamId::new(5));
         assert_eq!(StreamId::MAX.next(), None);
-        assert_eq!(StreamId::new(0x7fff_fffd).unwrap().next(), Some(StreamId::MAX));
+        assert_eq!(
+            StreamId::new(0x7fff_fffd).unwrap().next(),
+            Some(StreamId::MAX)
+        );
     }
 }
