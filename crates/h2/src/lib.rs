@@ -14,5 +14,7 @@
 mod error_code;
 mod stream_id;
 
+pub mod frame;
+
 pub use error_code::ErrorCode;
 pub use stream_id::StreamId;
