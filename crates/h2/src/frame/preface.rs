@@ -43,6 +43,11 @@ pub fn check_preface(received: &[u8]) -> PrefaceStatus {
             PrefaceStatus::Partial
         };
     }
+    // The HTTP/2 request line itself followed by something else is a broken HTTP/2
+    // client, not an HTTP/1.x request.
+    if received.starts_with(b"PRI * HTTP/2.0") {
+        return PrefaceStatus::Invalid;
+    }
     classify_http1(received)
 }
 
@@ -57,5 +62,46 @@ fn classify_http1(received: &[u8]) -> PrefaceStatus {
         Some(b' ') if token_len > 0 => PrefaceStatus::Http1,
         None if token_len <= MAX_METHOD_LEN => PrefaceStatus::MaybeHttp1,
         _ => PrefaceStatus::Invalid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_prefix_of_the_preface_is_partial() {
+        for n in 0..PREFACE.len() {
+            assert_eq!(check_preface(&PREFACE[..n]), PrefaceStatus::Partial, "{n}");
+        }
+    }
+
+    #[test]
+    fn one_wrong_byte_anywhere_is_a_mismatch_at_once() {
+        for n in 0..PREFACE.len() {
+            let mut bytes = PREFACE[..=n].to_vec();
+            bytes[n] ^= 0x20;
+            assert!(check_preface(&bytes).is_mismatch(), "byte {n}");
+        }
+    }
+
+    #[test]
+    fn http1_methods() {
+        for m in [
+            "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+        ] {
+            let line = format!("{m} / HTTP/1.1\r\n");
+            assert_eq!(check_preface(line.as_bytes()), PrefaceStatus::Http1, "{m}");
+            assert_eq!(
+                check_preface(&line.as_bytes()[..2]),
+                PrefaceStatus::MaybeHttp1,
+                "{m}"
+            );
+        }
+        assert_eq!(check_preface(b"PRI"), PrefaceStatus::Partial);
+        assert_eq!(
+            check_preface(b"PRI * HTTP/2.0\r\nXX"),
+            PrefaceStatus::Invalid
+        );
     }
 }
