@@ -235,7 +235,7 @@ pub enum Frame {
         /// Why the stream ends.
         code: ErrorCode,
     },
-    /// SETTINGS (RFC 9113 §6.5), values already range-checked.
+    /// SETTINGS (RFC 9113 §6.5); when read, its values are already range-checked.
     Settings(SettingsFrame),
     /// `PUSH_PROMISE` (RFC 9113 §6.6), parsed so that a client can reject it.
     PushPromise {

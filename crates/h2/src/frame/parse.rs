@@ -5,7 +5,8 @@
 //! block, or on stream 0, must be a connection error (§4.2). DATA frame size and padding
 //! errors are connection errors too: the payload still has to be counted against the
 //! connection flow-control window, and closing the connection keeps both ends' windows
-//! from silently diverging.
+//! from silently diverging. Non-zero padding octets are accepted (§6.1 makes rejecting
+//! them optional).
 
 use bytes::Bytes;
 

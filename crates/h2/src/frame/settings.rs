@@ -93,7 +93,8 @@ impl Setting {
 }
 
 /// A received or built SETTINGS frame (RFC 9113 §6.5). The entries stay in the received
-/// payload (no allocation); every known value has passed [`Setting::validate`].
+/// payload (no allocation). In a frame from the [`FrameReader`](super::FrameReader) every
+/// known value has passed [`Setting::validate`]; [`SettingsFrame::new`] does not check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingsFrame {
     ack: bool,
