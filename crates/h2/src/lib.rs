@@ -22,6 +22,8 @@ mod limits;
 mod stream;
 mod stream_id;
 
+pub mod frame;
+
 pub use error_code::ErrorCode;
 pub use limits::{DEFAULT_CONNECTION_WINDOW, DEFAULT_STREAM_WINDOW, Limits};
 pub use stream_id::StreamId;
