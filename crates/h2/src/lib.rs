@@ -14,6 +14,7 @@
 // The building blocks below are composed by the connection machine, which lands next.
 #[allow(dead_code)]
 mod budget;
+mod conn;
 mod error_code;
 #[allow(dead_code)]
 mod flow;
@@ -24,6 +25,7 @@ mod stream_id;
 
 pub mod frame;
 
+pub use conn::{Config, Connection, Error, Event, FlowControl, LocalError, Role};
 pub use error_code::ErrorCode;
 pub use limits::{DEFAULT_CONNECTION_WINDOW, DEFAULT_STREAM_WINDOW, Limits};
 pub use stream_id::StreamId;
