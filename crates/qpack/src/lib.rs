@@ -48,12 +48,13 @@ mod error;
 mod instructions;
 mod primitives;
 mod section;
+mod sink;
 mod static_table;
 mod table;
 
 use bytes::Bytes;
 
-pub use decoder::{Decoded, Decoder};
+pub use decoder::{Decoded, Decoder, Progress};
 pub use encoder::Encoder;
 pub use error::{Error, ErrorCode, Reason};
 
