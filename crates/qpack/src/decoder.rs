@@ -403,7 +403,8 @@ impl Decoder {
     /// if that fails the error is sticky (see [`Decoder::error`]) and this returns `None`.
     #[must_use]
     pub fn poll_unblocked(&mut self) -> Option<(u64, Vec<Field>)> {
-        if self.error.is_some() {
+        // Sections decoded before a failure still come out, as they always did.
+        if self.error.is_some() && matches!(self.unblocked.front(), Some((_, Ready::Held(_)))) {
             return None;
         }
         let (id, ready) = self.unblocked.pop_front()?;
