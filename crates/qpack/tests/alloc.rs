@@ -44,8 +44,9 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 ///   chunks, which the dropped fields let it reuse.
 /// - `decode_with`: 0.05 (1,531 of 1,571 sections allocate nothing; the rest are the first
 ///   sections of each file growing the scratch buffer, arena and instruction queue).
-/// - `decode_into`: 5.2 and 4.7, all of them the builder's own (its `HeaderMap` and URI
-///   parts): the decode loop and output are `decode_with`'s.
+/// - `decode_into`: 5.2 and 4.7: its decode loop is `decode_with`'s, so these are the
+///   builder's own (its `HeaderMap`, URI parts) plus a `CheckedField` made once per dynamic
+///   entry.
 const DECODE_PER_SECTION_STATIC: f64 = 1.25;
 const DECODE_PER_SECTION_DYN4096: f64 = 1.1;
 const DECODE_WITH_PER_SECTION_STATIC: f64 = 0.06;
