@@ -17,6 +17,7 @@
 //! - `decode` times a fresh decoder over the recorded encoder-stream bytes and sections,
 //!   polling its decoder stream into a reused buffer after each section and dropping the
 //!   decoded fields.
+//! - `decode_with` does the same through `decode_with`, a closure dropping each field.
 //!
 //! Throughput is in bytes of plain header data: the sum of name and value lengths of every
 //! field. Sections and fields per second follow from the time and the counts printed
@@ -34,12 +35,13 @@
 )]
 
 use std::hint::black_box;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use stator_qpack::{Decoded, Decoder, Encoder, Field, Limits};
+use stator_qpack::{Decoded, Decoder, Encoder, Field, Limits, Progress};
 
 /// Parses a QIF file: header lists separated by blank lines, `name\tvalue` lines, `#`
 /// comments (as `tests/common/mod.rs`).
@@ -158,6 +160,29 @@ fn decode_all(conns: &[Connection], table: u64, blocked: u64) {
     }
 }
 
+/// [`decode_all`] through `decode_with`, each field dropped by the closure.
+fn decode_with_all(conns: &[Connection], table: u64, blocked: u64) {
+    let mut decoder_stream = Vec::with_capacity(4096);
+    for conn in conns {
+        let mut decoder = decoder(table, blocked);
+        for step in &conn.steps {
+            decoder.on_encoder_stream(&step.encoder_stream).unwrap();
+            let progress = decoder
+                .decode_with(step.stream_id, step.section.clone(), |field| {
+                    black_box(field);
+                    ControlFlow::<()>::Continue(())
+                })
+                .unwrap();
+            assert!(matches!(
+                progress,
+                Progress::Done(ControlFlow::Continue(()))
+            ));
+            decoder_stream.clear();
+            black_box(decoder.poll_decoder_stream(&mut decoder_stream));
+        }
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let files = qif_files();
     let lists: usize = files.iter().map(|(_, l)| l.len()).sum();
@@ -213,6 +238,9 @@ fn bench(c: &mut Criterion) {
             b.iter(|| encode_all(&conns, table, blocked, |_, _, _| {}));
         });
         group.bench_function("decode", |b| b.iter(|| decode_all(&conns, table, blocked)));
+        group.bench_function("decode_with", |b| {
+            b.iter(|| decode_with_all(&conns, table, blocked));
+        });
         group.finish();
     }
 }

@@ -117,7 +117,8 @@ impl Encoder {
     ) -> Bytes {
         if self.table.capacity() != self.target_capacity && self.peer_max_capacity > 0 {
             // RFC 9204 §4.3.1: the table starts at capacity 0.
-            EncoderInstruction::SetCapacity(self.target_capacity as u64).write(encoder_stream);
+            EncoderInstruction::<&[u8]>::SetCapacity(self.target_capacity as u64)
+                .write(encoder_stream);
             self.table.set_capacity(self.target_capacity);
         }
         let kr = self.known_received;
@@ -223,20 +224,19 @@ impl Encoder {
             let ins = match name {
                 Some(name) => EncoderInstruction::InsertWithNameRef {
                     name,
-                    value: field.value.clone(),
+                    value: &field.value[..],
                 },
                 None => EncoderInstruction::InsertWithLiteralName {
-                    name: field.name.clone(),
-                    value: field.value.clone(),
+                    name: &field.name[..],
+                    value: &field.value[..],
                 },
             };
             ins.write(enc);
             let abs = self.table.insert_count();
             // `make_room` checked the fit, so the insert cannot fail.
-            let _ = self.table.insert(Entry {
-                name: field.name.clone(),
-                value: field.value.clone(),
-            });
+            let _ = self
+                .table
+                .insert(Entry::new(field.name.clone(), field.value.clone()));
             if self.usable(abs, may_block) {
                 return Rep::Dynamic(abs);
             }
@@ -280,7 +280,7 @@ impl Encoder {
         else {
             return Rep::Dynamic(abs);
         };
-        EncoderInstruction::Duplicate(relative).write(enc);
+        EncoderInstruction::<&[u8]>::Duplicate(relative).write(enc);
         let copy = self.table.insert_count();
         // `make_room` checked the fit, so the insert cannot fail.
         let _ = self.table.insert(entry);

@@ -1,11 +1,10 @@
 //! Encoder-stream (RFC 9204 §4.3) and decoder-stream (RFC 9204 §4.4) instructions:
 //! parsing, which is streaming (a short input consumes nothing), and writing.
 
-use bytes::Bytes;
 use stator_wire::{Reader, WriteExt, prefix_int};
 
 use crate::error::{Reason, wire_reason};
-use crate::primitives::{MAX_INT, read_string, write_string};
+use crate::primitives::{MAX_INT, RawString, read_string, write_string};
 
 /// A name reference in an insert instruction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,9 +15,11 @@ pub(crate) enum NameRef {
     Dynamic(u64),
 }
 
-/// One encoder-stream instruction (RFC 9204 §4.3).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum EncoderInstruction {
+/// One encoder-stream instruction (RFC 9204 §4.3). Strings are `S`: the encoder writes
+/// `Bytes`; the decoder parses [`RawString`]s borrowed from the stream, so that an insert
+/// is copied once, into the table's arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EncoderInstruction<S> {
     /// Set Dynamic Table Capacity (RFC 9204 §4.3.1).
     SetCapacity(u64),
     /// Insert with Name Reference (RFC 9204 §4.3.2).
@@ -26,23 +27,23 @@ pub(crate) enum EncoderInstruction {
         /// The referenced name.
         name: NameRef,
         /// The value.
-        value: Bytes,
+        value: S,
     },
     /// Insert with Literal Name (RFC 9204 §4.3.3).
     InsertWithLiteralName {
         /// The name.
-        name: Bytes,
+        name: S,
         /// The value.
-        value: Bytes,
+        value: S,
     },
     /// Duplicate (RFC 9204 §4.3.4), with a relative index.
     Duplicate(u64),
 }
 
-impl EncoderInstruction {
-    /// Parses one instruction from the front of `r`. A short input yields
-    /// [`Reason::Truncated`] and consumes nothing.
-    pub(crate) fn parse(r: &mut Reader<'_>, max_string_len: usize) -> Result<Self, Reason> {
+impl<'a> EncoderInstruction<RawString<'a>> {
+    /// Parses one instruction from the front of `r`, its strings still as sent. A short
+    /// input yields [`Reason::Truncated`] and consumes nothing.
+    pub(crate) fn parse(r: &mut Reader<'a>, max_string_len: usize) -> Result<Self, Reason> {
         let mut peek = r.clone();
         let first = peek.peek_u8().map_err(wire_reason)?;
         let int = |p: &mut Reader<'_>, bits| {
@@ -50,9 +51,7 @@ impl EncoderInstruction {
                 .map(|(_, v)| v)
                 .map_err(wire_reason)
         };
-        let string = |p: &mut Reader<'_>, bits| {
-            read_string(p, bits, max_string_len)?.to_bytes(None, max_string_len)
-        };
+        let string = |p: &mut Reader<'a>, bits| read_string(p, bits, max_string_len);
         let instruction = if first & 0x80 != 0 {
             let index = int(&mut peek, 6)?;
             let name = if first & 0x40 != 0 {
@@ -78,7 +77,9 @@ impl EncoderInstruction {
         *r = peek;
         Ok(instruction)
     }
+}
 
+impl<S: AsRef<[u8]>> EncoderInstruction<S> {
     /// Appends the instruction's encoding to `buf`.
     pub(crate) fn write(&self, buf: &mut Vec<u8>) {
         // Writing prefix integers into a Vec cannot fail.
@@ -91,11 +92,11 @@ impl EncoderInstruction {
                     NameRef::Static(i) => buf.put_prefix_int(*i, 6, 0xc0),
                     NameRef::Dynamic(i) => buf.put_prefix_int(*i, 6, 0x80),
                 };
-                write_string(buf, 7, 0, value);
+                write_string(buf, 7, 0, value.as_ref());
             }
             EncoderInstruction::InsertWithLiteralName { name, value } => {
-                write_string(buf, 5, 0x40, name);
-                write_string(buf, 7, 0, value);
+                write_string(buf, 5, 0x40, name.as_ref());
+                write_string(buf, 7, 0, value.as_ref());
             }
             EncoderInstruction::Duplicate(i) => {
                 let _ = buf.put_prefix_int(*i, 5, 0);
@@ -148,7 +149,7 @@ impl DecoderInstruction {
 mod tests {
     use super::*;
 
-    fn parse_all(bytes: &[u8]) -> Vec<EncoderInstruction> {
+    fn parse_all(bytes: &[u8]) -> Vec<EncoderInstruction<RawString<'_>>> {
         let mut r = Reader::new(bytes);
         let mut out = Vec::new();
         while !r.is_empty() {
@@ -171,11 +172,14 @@ mod tests {
             parsed[2],
             EncoderInstruction::InsertWithNameRef {
                 name: NameRef::Static(1),
-                value: Bytes::from_static(b"/sample/path")
+                value: RawString {
+                    huffman: false,
+                    bytes: b"/sample/path"
+                }
             }
         );
         // RFC 9204 Appendix B.4: Duplicate (Relative Index = 2).
-        assert_eq!(parse_all(&[0x02]), vec![EncoderInstruction::Duplicate(2)]);
+        assert_eq!(parse_all(&[0x02]), [EncoderInstruction::Duplicate(2)]);
         // Every prefix of an instruction is "wait for more", consuming nothing.
         for cut in 0..b2.len().min(20) {
             let mut r = Reader::new(&b2[3..cut.max(3)]);

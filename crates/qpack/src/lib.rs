@@ -9,6 +9,10 @@
 //! A decoder may receive a field section before the encoder-stream bytes it depends on
 //! (RFC 9204 §2.1.2): [`Decoder::decode`] then returns [`Decoded::Blocked`] and the
 //! section comes out of [`Decoder::poll_unblocked`] once the inserts arrive.
+//! [`Decoder::decode_with`] (a closure per field) and [`Decoder::decode_into`] (an
+//! HTTP/3 request or response builder) decode without collecting the fields and without
+//! an allocation per field; they report [`Progress::Blocked`] and hold the section until
+//! [`Decoder::poll_unblocked_stream`] names it.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -48,19 +52,21 @@ mod error;
 mod instructions;
 mod primitives;
 mod section;
+mod sink;
 mod static_table;
 mod table;
 
 use bytes::Bytes;
 
-pub use decoder::{Decoded, Decoder};
+pub use decoder::{Decoded, Decoder, Progress};
 pub use encoder::Encoder;
 pub use error::{Error, ErrorCode, Reason};
 
 /// One field line: a name and a value, shared rather than copied.
 ///
-/// Decoded names and values are slices of the received section or of the dynamic table,
-/// so they can go to `stator_http::fields::FieldSink::push_shared` without a copy.
+/// Decoded names and values are slices of the received section, of the dynamic table or
+/// of the decoder's arena for Huffman-decoded text, so they can go to
+/// `stator_http::fields::FieldSink::push_shared` without a copy.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Field {
     /// The field name (lowercase in HTTP/3; QPACK itself does not check).

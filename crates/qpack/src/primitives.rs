@@ -1,7 +1,7 @@
 //! QPACK's primitives on top of `stator-wire`: string literals (RFC 9204 §4.1.2) and the
 //! encoded field section prefix (RFC 9204 §4.5.1).
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use stator_wire::{Reader, WriteExt, huffman, prefix_int};
 
 use crate::error::{Reason, wire_reason};
@@ -11,7 +11,7 @@ use crate::error::{Reason, wire_reason};
 pub(crate) const MAX_INT: u64 = (1 << 62) - 1;
 
 /// A string literal as read from the wire, before Huffman decoding.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RawString<'a> {
     /// Whether the H bit was set.
     pub(crate) huffman: bool,
@@ -43,23 +43,93 @@ pub(crate) fn read_string<'a>(
     })
 }
 
-impl RawString<'_> {
-    /// The decoded string: a slice of `backing` when it is plain and `backing` holds it,
-    /// a fresh buffer otherwise. Huffman output above `max_len` fails.
-    pub(crate) fn to_bytes(self, backing: Option<&Bytes>, max_len: usize) -> Result<Bytes, Reason> {
-        if self.huffman {
-            let mut out = Vec::with_capacity(self.bytes.len().saturating_mul(8) / 5);
-            huffman::decode(self.bytes, &mut out).map_err(wire_reason)?;
-            if out.len() > max_len {
-                return Err(Reason::StringTooLong);
-            }
-            return Ok(Bytes::from(out));
+/// Smallest chunk a [`Strings`] arena allocates: about one allocation per 4 KiB of
+/// Huffman-decoded text.
+const ARENA_CHUNK: usize = 4_096;
+
+/// A string of the wire, after Huffman decoding: still on the wire when it was plain, or
+/// a range of a scratch buffer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Text<'a> {
+    /// Plain: the bytes as received.
+    Wire(&'a [u8]),
+    /// Huffman-decoded into `scratch[start..end]`.
+    Scratch(usize, usize),
+}
+
+impl<'a> Text<'a> {
+    /// The string's bytes, with `scratch` the buffer it was decoded into.
+    pub(crate) fn view<'b>(&self, scratch: &'b [u8]) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        match *self {
+            Text::Wire(b) => b,
+            Text::Scratch(start, end) => scratch.get(start..end).unwrap_or_default(),
         }
-        Ok(match backing {
-            Some(b) if !self.bytes.is_empty() => b.slice_ref(self.bytes),
-            _ => Bytes::copy_from_slice(self.bytes),
-        })
     }
+}
+
+impl<'a> RawString<'a> {
+    /// Decodes the string: a plain one stays where it is, a Huffman-coded one is appended
+    /// to `scratch`. Huffman output above `max_len` fails (RFC 9204 §7.4).
+    pub(crate) fn decode(self, scratch: &mut Vec<u8>, max_len: usize) -> Result<Text<'a>, Reason> {
+        if !self.huffman {
+            return Ok(Text::Wire(self.bytes));
+        }
+        let start = scratch.len();
+        huffman::decode(self.bytes, scratch).map_err(wire_reason)?;
+        let end = scratch.len();
+        if end.saturating_sub(start) > max_len {
+            return Err(Reason::StringTooLong);
+        }
+        Ok(Text::Scratch(start, end))
+    }
+}
+
+/// Where a field section's strings become [`Bytes`] without an allocation each: a plain
+/// string is a slice of the section; a Huffman-coded one is decoded into a reused scratch
+/// buffer and copied into an arena (`BytesMut`) that hands out frozen slices and grows by
+/// chunks of at least 4 KiB. When every slice of the current chunk has been dropped,
+/// `reserve` takes the chunk back instead of allocating.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Strings {
+    scratch: Vec<u8>,
+    arena: BytesMut,
+}
+
+impl Strings {
+    /// The decoded string `raw` of `section` as `Bytes` (RFC 9204 §4.1.2).
+    pub(crate) fn decode(
+        &mut self,
+        raw: RawString<'_>,
+        section: &Bytes,
+        max_len: usize,
+    ) -> Result<Bytes, Reason> {
+        if !raw.huffman {
+            return Ok(if raw.bytes.is_empty() {
+                Bytes::new()
+            } else {
+                section.slice_ref(raw.bytes)
+            });
+        }
+        self.scratch.clear();
+        let text = raw.decode(&mut self.scratch, max_len)?;
+        Ok(copy_to_arena(&mut self.arena, text.view(&self.scratch)))
+    }
+}
+
+/// Copies `src` to the end of `arena` and splits it off as frozen `Bytes`, reserving a new
+/// chunk of at least 4 KiB when the current one is full.
+pub(crate) fn copy_to_arena(arena: &mut BytesMut, src: &[u8]) -> Bytes {
+    if src.is_empty() {
+        return Bytes::new();
+    }
+    if arena.capacity().saturating_sub(arena.len()) < src.len() {
+        arena.reserve(src.len().max(ARENA_CHUNK));
+    }
+    arena.extend_from_slice(src);
+    arena.split().freeze()
 }
 
 /// Writes a string literal with a `prefix_bits`-bit length prefix, `flags` above the H
@@ -206,18 +276,25 @@ mod tests {
         let mut buf = Vec::new();
         write_string(&mut buf, 7, 0, b"custom-key");
         write_string(&mut buf, 3, 0x20, b"a");
-        let mut r = Reader::new(&buf);
+        let backing = Bytes::from(buf);
+        let mut r = Reader::new(&backing);
+        let mut strings = Strings::default();
         let s = read_string(&mut r, 7, 100).unwrap();
         assert!(s.huffman);
-        assert_eq!(s.to_bytes(None, 100).unwrap(), "custom-key");
+        assert_eq!(strings.decode(s, &backing, 100).unwrap(), "custom-key");
+        assert_eq!(
+            strings.decode(s, &backing, 9).unwrap_err(),
+            Reason::StringTooLong
+        );
         let s = read_string(&mut r, 3, 100).unwrap();
-        assert_eq!(s.to_bytes(None, 100).unwrap(), "a");
-        let mut r = Reader::new(&buf);
+        assert!(!s.huffman);
+        assert_eq!(strings.decode(s, &backing, 100).unwrap(), "a");
+        let mut r = Reader::new(&backing);
         assert_eq!(
             read_string(&mut r, 7, 3).unwrap_err(),
             Reason::StringTooLong
         );
-        let mut r = Reader::new(&buf[..3]);
+        let mut r = Reader::new(&backing[..3]);
         assert_eq!(read_string(&mut r, 7, 100).unwrap_err(), Reason::Truncated);
         assert_eq!(r.position(), 0);
     }

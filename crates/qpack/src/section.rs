@@ -1,11 +1,14 @@
 //! Field line representations (RFC 9204 §4.5.2–§4.5.6): decoding a whole encoded field
 //! section against the dynamic table, and writing single representations.
 
+use std::ops::ControlFlow;
+
 use bytes::Bytes;
 use stator_wire::{Reader, WriteExt, prefix_int};
 
 use crate::error::{Reason, wire_reason};
-use crate::primitives::{MAX_INT, read_prefix, read_string, write_string};
+use crate::primitives::{MAX_INT, Strings, read_prefix, read_string, write_string};
+use crate::sink::{Output, TableRef};
 use crate::static_table;
 use crate::table::{DynamicTable, entry_size};
 use crate::{Field, Limits};
@@ -31,113 +34,111 @@ pub(crate) fn prefix(
 }
 
 /// Decodes every field line of `section`, whose Required Insert Count the table has
-/// reached (RFC 9204 §4.5).
-pub(crate) fn decode(
+/// reached (RFC 9204 §4.5), passing each to `out` in order until it breaks. Huffman-coded
+/// strings go through `strings`' scratch buffer and arena; table references reach `out`
+/// as entries.
+pub(crate) fn decode<O: Output>(
     section: &Bytes,
     max_entries: u64,
     table: &DynamicTable,
     limits: &Limits,
-) -> Result<(Prefix, Vec<Field>), Reason> {
+    strings: &mut Strings,
+    out: &mut O,
+) -> Result<(Prefix, ControlFlow<O::Break>), Reason> {
     let mut r = Reader::new(section);
     let (ric, base) = read_prefix(&mut r, max_entries, table.insert_count())?;
     let p = Prefix { ric, base };
-    let base = p.base;
     let max_str = limits.max_string_len;
-    let mut fields = Vec::new();
     let mut budget = limits.max_field_section_size;
     let int = |r: &mut Reader<'_>, bits| {
         prefix_int::decode(r, bits, MAX_INT)
             .map(|(_, v)| v)
             .map_err(wire_reason)
     };
+    // RFC 9114 §4.2.2: a field line counts its name, value and 32 bytes.
+    let mut spend = |name: &[u8], value: &[u8]| {
+        budget = budget
+            .checked_sub(entry_size(name, value))
+            .ok_or(Reason::FieldSectionTooLarge)?;
+        Ok::<(), Reason>(())
+    };
+    let before = |index: u64| p.base.checked_sub(index).and_then(|v| v.checked_sub(1));
     while !r.is_empty() {
         let first = r.peek_u8().map_err(wire_reason)?;
-        let field = if first & 0x80 != 0 {
+        let entry = if first & 0x80 != 0 {
             // RFC 9204 §4.5.2: Indexed Field Line.
             let index = int(&mut r, 6)?;
-            if first & 0x40 != 0 {
-                static_field(index)?
+            Some(if first & 0x40 != 0 {
+                static_entry(index)?
             } else {
-                dynamic_field(
-                    table,
-                    p,
-                    base.checked_sub(index).and_then(|v| v.checked_sub(1)),
-                )?
-            }
-        } else if first & 0x40 != 0 {
-            // RFC 9204 §4.5.4: Literal Field Line with Name Reference.
-            let index = int(&mut r, 4)?;
-            let name = if first & 0x10 != 0 {
-                static_field(index)?.name
-            } else {
-                dynamic_field(
-                    table,
-                    p,
-                    base.checked_sub(index).and_then(|v| v.checked_sub(1)),
-                )?
-                .name
-            };
-            let value = read_string(&mut r, 7, max_str)?.to_bytes(Some(section), max_str)?;
-            Field {
-                name,
-                value,
-                never_index: first & 0x20 != 0,
-            }
-        } else if first & 0x20 != 0 {
-            // RFC 9204 §4.5.6: Literal Field Line with Literal Name.
-            let name = read_string(&mut r, 3, max_str)?.to_bytes(Some(section), max_str)?;
-            let value = read_string(&mut r, 7, max_str)?.to_bytes(Some(section), max_str)?;
-            Field {
-                name,
-                value,
-                never_index: first & 0x10 != 0,
-            }
-        } else if first & 0x10 != 0 {
+                dynamic_entry(table, p, before(index))?
+            })
+        } else if first & 0xf0 == 0x10 {
             // RFC 9204 §4.5.3: Indexed Field Line with Post-Base Index.
             let index = int(&mut r, 4)?;
-            dynamic_field(table, p, base.checked_add(index))?
+            Some(dynamic_entry(table, p, p.base.checked_add(index))?)
         } else {
-            // RFC 9204 §4.5.5: Literal Field Line with Post-Base Name Reference.
-            let index = int(&mut r, 3)?;
-            let name = dynamic_field(table, p, base.checked_add(index))?.name;
-            let value = read_string(&mut r, 7, max_str)?.to_bytes(Some(section), max_str)?;
-            Field {
+            None
+        };
+        let flow = if let Some(entry) = entry {
+            spend(entry.name(), entry.value())?;
+            out.entry(entry)
+        } else {
+            let (name, never_index) = if first & 0x40 != 0 {
+                // RFC 9204 §4.5.4: Literal Field Line with Name Reference.
+                let index = int(&mut r, 4)?;
+                let name = if first & 0x10 != 0 {
+                    static_entry(index)?
+                } else {
+                    dynamic_entry(table, p, before(index))?
+                };
+                (name.name_bytes(), first & 0x20 != 0)
+            } else if first & 0x20 != 0 {
+                // RFC 9204 §4.5.6: Literal Field Line with Literal Name.
+                let raw = read_string(&mut r, 3, max_str)?;
+                (strings.decode(raw, section, max_str)?, first & 0x10 != 0)
+            } else {
+                // RFC 9204 §4.5.5: Literal Field Line with Post-Base Name Reference.
+                let index = int(&mut r, 3)?;
+                let name = dynamic_entry(table, p, p.base.checked_add(index))?;
+                (name.name_bytes(), first & 0x08 != 0)
+            };
+            let raw = read_string(&mut r, 7, max_str)?;
+            let value = strings.decode(raw, section, max_str)?;
+            spend(&name, &value)?;
+            out.field(Field {
                 name,
                 value,
-                never_index: first & 0x08 != 0,
-            }
+                never_index,
+            })
         };
-        // RFC 9114 §4.2.2: a field line counts its name, value and 32 bytes.
-        budget = budget
-            .checked_sub(entry_size(&field.name, &field.value))
-            .ok_or(Reason::FieldSectionTooLarge)?;
-        fields.push(field);
+        if flow.is_break() {
+            return Ok((p, flow));
+        }
     }
-    Ok((p, fields))
+    Ok((p, ControlFlow::Continue(())))
 }
 
-/// The static entry at `index` as a field (RFC 9204 §3.1).
-fn static_field(index: u64) -> Result<Field, Reason> {
+/// The static entry at `index` (RFC 9204 §3.1).
+fn static_entry(index: u64) -> Result<TableRef<'static>, Reason> {
     let (name, value) = static_table::get(index).ok_or(Reason::InvalidStaticIndex)?;
-    Ok(Field {
-        name: Bytes::from_static(name),
-        value: Bytes::from_static(value),
-        never_index: false,
-    })
+    Ok(TableRef::Static { index, name, value })
 }
 
 /// The dynamic entry at absolute index `abs`, which must be below the Required Insert
 /// Count (RFC 9204 §2.2.3) and still in the table.
-fn dynamic_field(table: &DynamicTable, p: Prefix, abs: Option<u64>) -> Result<Field, Reason> {
+fn dynamic_entry(
+    table: &DynamicTable,
+    p: Prefix,
+    abs: Option<u64>,
+) -> Result<TableRef<'_>, Reason> {
     let abs = abs
         .filter(|a| *a < p.ric)
         .ok_or(Reason::InvalidDynamicIndex)?;
-    let e = table.get(abs).ok_or(Reason::InvalidDynamicIndex)?;
-    Ok(Field {
-        name: e.name.clone(),
-        value: e.value.clone(),
-        never_index: false,
-    })
+    table
+        .get(abs)
+        .map(TableRef::Dynamic)
+        .ok_or(Reason::InvalidDynamicIndex)
 }
 
 /// One planned field line representation, in absolute terms; the Base is applied

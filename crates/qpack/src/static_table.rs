@@ -1,5 +1,10 @@
 //! The static table of RFC 9204 Appendix A and the encoder's lookups into it.
 
+use std::sync::LazyLock;
+
+use bytes::Bytes;
+use stator_http::fields::CheckedField;
+
 /// The 99 entries of the QPACK static table, index 0 first (RFC 9204 Appendix A).
 pub(crate) const STATIC_TABLE: [(&[u8], &[u8]); 99] = [
     (b":authority", b""),
@@ -118,6 +123,17 @@ pub(crate) fn get(index: u64) -> Option<(&'static [u8], &'static [u8])> {
         .ok()
         .and_then(|i| STATIC_TABLE.get(i))
         .copied()
+}
+
+/// The static entries checked and converted for `stator-http`'s builders (see
+/// [`CheckedField`]), made once per process, on first use.
+static CHECKED: LazyLock<[Option<CheckedField>; 99]> = LazyLock::new(|| {
+    STATIC_TABLE.map(|(name, value)| CheckedField::new(name, Bytes::from_static(value)))
+});
+
+/// The checked form of the entry at `index`, if it has one.
+pub(crate) fn checked(index: u64) -> Option<&'static CheckedField> {
+    CHECKED.get(usize::try_from(index).ok()?)?.as_ref()
 }
 
 /// What the static table offers for a field: an exact match or a name match.

@@ -4,26 +4,56 @@
 //! inserted is 0, and the index never changes while the entry lives. The table keeps the
 //! absolute index of its oldest live entry, so lookups are a subtraction and a bounds
 //! check.
+//!
+//! The decoder copies each inserted name and value into the table's own arena, a
+//! `BytesMut` of 4 KiB chunks (or one entry, if larger) handing out frozen slices, so an
+//! insert allocates only when a chunk is full and the table never pins the encoder-stream
+//! buffer it was parsed from. Eviction is first in, first out, so the live entries lie in
+//! consecutive chunks (fields a caller still holds keep older chunks alive, as any `Bytes`
+//! does). The encoder inserts the caller's `Bytes` as they are, shared rather than copied.
 
+use std::cell::OnceCell;
 use std::collections::VecDeque;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use stator_http::fields::CheckedField;
 
 use crate::error::Reason;
+use crate::primitives::copy_to_arena;
 
 /// The overhead added to every entry's size (RFC 9204 §3.2.1).
 pub(crate) const ENTRY_OVERHEAD: usize = 32;
 
 /// One field line in the dynamic table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Entry {
     /// The field name.
     pub(crate) name: Bytes,
     /// The field value.
     pub(crate) value: Bytes,
+    /// The field checked and converted for `stator-http`'s builders, made the first time
+    /// a section decoded into a builder references the entry (`None` inside: the field
+    /// breaks a rule or depends on its section, and is passed the ordinary way).
+    pub(crate) checked: OnceCell<Option<CheckedField>>,
 }
 
 impl Entry {
+    /// An entry holding these `Bytes`, not checked yet.
+    pub(crate) fn new(name: Bytes, value: Bytes) -> Entry {
+        Entry {
+            name,
+            value,
+            checked: OnceCell::new(),
+        }
+    }
+
+    /// The entry checked and converted for `stator-http`'s builders, made on first use.
+    pub(crate) fn checked(&self) -> Option<&CheckedField> {
+        self.checked
+            .get_or_init(|| CheckedField::new(&self.name, self.value.clone()))
+            .as_ref()
+    }
+
     /// The entry's size: name, value and 32 bytes of overhead (RFC 9204 §3.2.1).
     pub(crate) fn size(&self) -> usize {
         entry_size(&self.name, &self.value)
@@ -45,6 +75,8 @@ pub(crate) struct DynamicTable {
     evicted: u64,
     size: usize,
     capacity: usize,
+    /// Where [`DynamicTable::insert_copy`] copies names and values.
+    arena: BytesMut,
 }
 
 impl DynamicTable {
@@ -97,6 +129,17 @@ impl DynamicTable {
         self.size = self.size.saturating_add(size);
         self.entries.push_back(entry);
         Ok(())
+    }
+
+    /// Inserts `name: value`, copied into the table's arena (see the module docs), evicting
+    /// the oldest entries to make room (RFC 9204 §3.2.2). Checks the size before copying.
+    pub(crate) fn insert_copy(&mut self, name: &[u8], value: &[u8]) -> Result<(), Reason> {
+        if entry_size(name, value) > self.capacity {
+            return Err(Reason::EntryTooLarge);
+        }
+        let name = copy_to_arena(&mut self.arena, name);
+        let value = copy_to_arena(&mut self.arena, value);
+        self.insert(Entry::new(name, value))
     }
 
     /// How many of the oldest entries must go so that `size` more bytes fit.
@@ -153,10 +196,10 @@ mod tests {
     use super::*;
 
     fn entry(name: &'static str, value: &'static str) -> Entry {
-        Entry {
-            name: Bytes::from_static(name.as_bytes()),
-            value: Bytes::from_static(value.as_bytes()),
-        }
+        Entry::new(
+            Bytes::from_static(name.as_bytes()),
+            Bytes::from_static(value.as_bytes()),
+        )
     }
 
     #[test]
@@ -174,13 +217,13 @@ mod tests {
         assert_eq!(t.relative_to_absolute(0), Some(2));
         assert_eq!(t.relative_to_absolute(3), None);
         assert_eq!(t.insert(entry("x", "y")).map(|()| t.size()), Ok(68));
-        let big = Entry {
-            name: Bytes::from(vec![b'n'; 80]),
-            value: Bytes::new(),
-        };
+        let big = Entry::new(Bytes::from(vec![b'n'; 80]), Bytes::new());
         assert_eq!(t.insert(big), Err(Reason::EntryTooLarge));
+        assert_eq!(t.insert_copy(&[b'n'; 80], b""), Err(Reason::EntryTooLarge));
+        t.insert_copy(b"copied", b"value").unwrap();
+        assert_eq!(t.get(4).unwrap().value, "value");
         t.set_capacity(0);
         assert_eq!(t.size(), 0);
-        assert_eq!(t.insert_count(), 4);
+        assert_eq!(t.insert_count(), 5);
     }
 }
