@@ -541,6 +541,21 @@ impl Peer {
         self.pump();
     }
 
+    /// Feeds bytes without reading anything back: a peer that never reads its socket.
+    /// Returns whether `recv` succeeded.
+    pub fn feed(&mut self, w: impl Wire) -> bool {
+        let bytes = w.wire();
+        match self.conn.recv(self.now, &bytes) {
+            Ok(()) => true,
+            Err(e) => {
+                if self.error.is_none() {
+                    self.error = Some(e);
+                }
+                false
+            }
+        }
+    }
+
     /// Advances the simulated time and runs due timers.
     pub fn advance(&mut self, d: Duration) {
         self.now += d;
