@@ -407,3 +407,82 @@ fn eof_closes() {
         })
     ));
 }
+
+/// A server fed raw frames after a valid preface and SETTINGS.
+fn raw_server(config: Config) -> (stator_h2::Connection, std::time::Instant) {
+    let mut server = stator_h2::Connection::server(config);
+    let mut wire = stator_h2::frame::PREFACE.to_vec();
+    stator_h2::frame::write_settings(&mut wire, &stator_h2::frame::Settings::DEFAULT);
+    let now = std::time::Instant::now();
+    server.recv(now, &wire).unwrap();
+    (server, now)
+}
+
+#[test]
+fn settings_ack_timeout_closes_with_settings_timeout() {
+    let (mut server, now) = raw_server(Config::default());
+    let deadline = server.poll_timeout().unwrap();
+    assert_eq!(deadline, now + std::time::Duration::from_secs(10));
+    server.handle_timeout(deadline);
+    assert!(server.is_closed());
+    let mut closed = None;
+    while let Some(e) = server.poll_event() {
+        if let Event::Closed { error } = e {
+            closed = error;
+        }
+    }
+    assert_eq!(closed, Some(stator_h2::Error::SettingsTimeout));
+}
+
+#[test]
+fn first_frame_must_be_settings() {
+    let mut server = stator_h2::Connection::server(Config::default());
+    let mut wire = stator_h2::frame::PREFACE.to_vec();
+    stator_h2::frame::write_ping(&mut wire, [0; 8], false);
+    let err = server.recv(std::time::Instant::now(), &wire).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn rapid_reset_is_answered_with_enhance_your_calm() {
+    let (mut server, now) = raw_server(Config::default());
+    // Forge HEADERS + RST_STREAM pairs with a real HPACK encoder.
+    let mut enc = stator_hpack::Encoder::default();
+    let mut result = Ok(());
+    for i in 0..2_000u32 {
+        let id = StreamId::new(2 * i + 1).unwrap();
+        let mut block = Vec::new();
+        enc.encode(
+            [
+                (":method", "GET"),
+                (":scheme", "https"),
+                (":authority", "a"),
+                (":path", "/"),
+            ],
+            &mut block,
+        );
+        let mut wire = Vec::new();
+        stator_h2::frame::write_headers(&mut wire, id, &block, false, None, 16_384).unwrap();
+        stator_h2::frame::write_rst_stream(&mut wire, id, ErrorCode::CANCEL);
+        result = server.recv(now, &wire);
+        while server.poll_event().is_some() {}
+        if result.is_err() {
+            break;
+        }
+    }
+    assert_eq!(result.unwrap_err().code(), ErrorCode::ENHANCE_YOUR_CALM);
+}
+
+#[test]
+fn push_promise_is_a_connection_error() {
+    let mut client = stator_h2::Connection::client(Config::default());
+    let now = std::time::Instant::now();
+    let id = client.send_request(&get("/"), true).unwrap();
+    let mut wire = Vec::new();
+    stator_h2::frame::write_settings(&mut wire, &stator_h2::frame::Settings::DEFAULT);
+    stator_h2::frame::write_push_promise(&mut wire, id, StreamId::new(2).unwrap(), &[0x82], 16_384)
+        .unwrap();
+    let err = client.recv(now, &wire).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::PROTOCOL_ERROR);
+    assert!(client.is_closed());
+}

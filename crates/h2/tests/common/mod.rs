@@ -1,6 +1,12 @@
 //! A client and a server connected in memory, over simulated time (quinn-proto's `Pair`).
 
-#![allow(dead_code, clippy::unwrap_used, clippy::panic, clippy::missing_panics_doc, clippy::arithmetic_side_effects)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::missing_panics_doc,
+    clippy::arithmetic_side_effects
+)]
 
 use std::time::{Duration, Instant};
 
