@@ -488,3 +488,78 @@ fn c8_5_1_connect_request_form() {
     assert_eq!(h.get(":path"), None);
     let _ = ty::HEADERS;
 }
+
+/// C-4.2-1 §4.2: response DATA larger than our SETTINGS_MAX_FRAME_SIZE ⇒ FRAME_SIZE_ERROR
+#[test]
+fn c4_2_1_data_over_max_frame_size() {
+    let mut p = get1();
+    p.send(headers(1).response(200));
+    p.send(data(1, &vec![0; 16_385]));
+    p.expect_error(1, ErrorCode::FRAME_SIZE_ERROR);
+}
+
+/// C-4.3-2 §4.3: a response header block interrupted by another frame ⇒ connection PROTOCOL_ERROR
+#[test]
+fn c4_3_2_block_interrupted() {
+    let mut p = get1();
+    p.send(headers(1).response(200).no_end_headers());
+    p.send(ping(*b"interrup"));
+    p.expect_goaway(PROTOCOL_ERROR);
+}
+
+/// C-5.1.1-1 §5.1.1: the client numbers its streams 1, 3, 5, …
+#[test]
+fn c5_1_1_1_client_stream_ids_increase() {
+    let mut p = hs();
+    let ids: Vec<u32> = (0..3).map(|_| request(&mut p, "GET", true)).collect();
+    assert_eq!(ids, [1, 3, 5]);
+}
+
+/// C-6.5-1 §6.5: SETTINGS ACK with a payload from the server ⇒ connection FRAME_SIZE_ERROR
+#[test]
+fn c6_5_1_settings_ack_with_payload() {
+    let mut p = hs();
+    p.send(scripted::frames::raw(
+        ty::SETTINGS,
+        0x1,
+        0,
+        &[0, 3, 0, 0, 0, 1],
+    ));
+    p.expect_goaway(ErrorCode::FRAME_SIZE_ERROR);
+}
+
+/// C-7-1 §7: an unknown error code in RST_STREAM ⇒ reported as is, no special behaviour
+#[test]
+fn c7_1_unknown_error_code_in_rst_stream() {
+    let mut p = get1();
+    p.send(rst(1, ErrorCode(0xbeef)));
+    assert!(p.take_events().iter().any(|e| matches!(
+        e,
+        Event::Reset {
+            code: ErrorCode(0xbeef),
+            remote: true,
+            ..
+        }
+    )));
+    p.expect_no_error();
+}
+
+/// C-8.1-9 §8.1: DATA before the response HEADERS ⇒ stream PROTOCOL_ERROR
+#[test]
+fn c8_1_9_data_before_response_headers() {
+    let mut p = get1();
+    p.send(data(1, b"body first"));
+    p.expect_error(1, PROTOCOL_ERROR);
+    assert!(response_event(&mut p, 1).is_none());
+}
+
+/// C-6.9.2-1 §6.9.2: the server's INITIAL_WINDOW_SIZE increase applies to the client's open stream
+#[test]
+fn c6_9_2_1_initial_window_change() {
+    let mut p =
+        Peer::client_handshake_with(Config::default(), &[(setting::INITIAL_WINDOW_SIZE, 4)]);
+    request(&mut p, "POST", false);
+    assert_eq!(p.conn.send_capacity(sid(1)), 4);
+    p.send(settings(&[(setting::INITIAL_WINDOW_SIZE, 10)]));
+    assert_eq!(p.conn.send_capacity(sid(1)), 10);
+}

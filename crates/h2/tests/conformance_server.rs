@@ -1996,3 +1996,243 @@ fn h_10_compression_error_on_reset_stream() {
     p.send(headers(1).block(&[0x80]).eos());
     p.expect_goaway(COMPRESSION_ERROR);
 }
+
+// ---------------------------------------------------------------------------------------
+// More rules from h2spec's list
+
+/// S-4.3-6 §4.3: a header block interrupted by PRIORITY ⇒ connection PROTOCOL_ERROR
+#[test]
+fn s4_3_6_block_interrupted_by_priority() {
+    let mut p = hs();
+    p.send(headers(1).request("GET", "/").eos().no_end_headers());
+    p.send(priority(1, 0, false, 16));
+    p.expect_goaway(PROTOCOL_ERROR);
+}
+
+/// S-4.2-5 §4.2: the server never sends a frame larger than the client's SETTINGS_MAX_FRAME_SIZE
+#[test]
+fn s4_2_5_server_respects_max_frame_size() {
+    let mut p = hs();
+    p.send(headers(1).request("GET", "/").eos());
+    p.expect_request(1);
+    assert_eq!(respond_with_body(&mut p, 40_000), 40_000);
+    let sizes: Vec<usize> = p
+        .frames
+        .iter()
+        .filter_map(|f| match f {
+            stator_h2::frame::Frame::Data { data, .. } => Some(data.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 40_000);
+    assert!(sizes.iter().all(|&n| n <= 16_384), "{sizes:?}");
+}
+
+/// S-5.1-17 §5.1, §6.10: CONTINUATION on a stream the peer reset ⇒ connection PROTOCOL_ERROR
+#[test]
+fn s5_1_17_continuation_after_peer_reset() {
+    let mut p = open1();
+    p.send(rst(1, ErrorCode::CANCEL));
+    p.send(continuation(1, &hpack::literal(b"x-a", b"1"), true));
+    p.expect_goaway(PROTOCOL_ERROR);
+}
+
+/// S-6.9-9 §6.9.1: the server respects the connection window (65,535) even with large stream windows
+#[test]
+fn s6_9_9_server_respects_connection_window() {
+    let mut p = Peer::server_handshake_with(
+        Config::default(),
+        &[(setting::INITIAL_WINDOW_SIZE, 1 << 20)],
+    );
+    p.send(headers(1).request("GET", "/").eos());
+    p.expect_request(1);
+    assert_eq!(respond(&mut p, 100_000, true), 65_535);
+    assert_eq!(data_bytes(&mut p, 1), 65_535);
+    p.send(window_update(0, 10_000));
+    let more = p.conn.send_data(sid(1), &vec![b'z'; 34_465], true).unwrap();
+    assert_eq!(more, 10_000);
+}
+
+/// S-7-1 §7: an unknown error code in GOAWAY ⇒ no special behaviour, reported as is
+#[test]
+fn s7_1_unknown_error_code_in_goaway() {
+    let mut p = hs();
+    p.send(goaway(0, ErrorCode(0xdead)));
+    assert!(p.take_events().iter().any(|e| matches!(
+        e,
+        Event::GoAway {
+            code: ErrorCode(0xdead),
+            ..
+        }
+    )));
+    assert!(p.error.is_none() || p.conn_error_code() == Some(ErrorCode(0xdead)));
+}
+
+/// S-8.4-1 §8.4: PUSH_PROMISE from a client ⇒ connection PROTOCOL_ERROR
+#[test]
+fn s8_4_1_push_promise_from_client() {
+    let mut p = open1();
+    p.send(scripted::frames::push_promise(
+        1,
+        2,
+        &hpack::request("GET", "/"),
+    ));
+    p.expect_goaway(PROTOCOL_ERROR);
+}
+
+/// S-8.2-16 §8.2.1: a field value with trailing whitespace ⇒ stream PROTOCOL_ERROR
+#[test]
+fn s8_2_16_value_trailing_whitespace() {
+    malformed(&get_with(&[("x-space", "a\t")]));
+}
+
+/// S-8.2-17 §8.2.1: a field value with inner spaces and tabs ⇒ accepted
+#[test]
+fn s8_2_17_value_inner_whitespace() {
+    let head = accepted(&[("x-space", "a b\tc")]);
+    assert_eq!(head.headers["x-space"], "a b\tc");
+}
+
+/// S-8.1-8 §8.1: a request with content and trailers ⇒ Request, Data, Trailers in order
+#[test]
+fn s8_1_8_request_with_body_and_trailers() {
+    let mut p = hs();
+    p.send(headers(1).request("POST", "/upload"));
+    p.send(data(1, b"part one,"));
+    p.send(data(1, b" part two"));
+    p.send(headers(1).field("x-sum", "42").eos());
+    let kinds: Vec<&str> = p
+        .take_events()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Request {
+                end_stream: false, ..
+            } => Some("request"),
+            Event::Data {
+                end_stream: false, ..
+            } => Some("data"),
+            Event::Trailers { .. } => Some("trailers"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, ["request", "data", "data", "trailers"]);
+    p.expect_no_error();
+}
+
+/// H-11 RFC 7541 §6.2: a literal whose indexed name is beyond the tables ⇒ connection COMPRESSION_ERROR
+#[test]
+fn h_11_literal_name_index_out_of_range() {
+    let mut p = hs();
+    // Literal without indexing, name index 63 (15 + 48), value "v".
+    p.send(
+        headers(1)
+            .request("GET", "/")
+            .block(&[0x0f, 0x30, 0x01, b'v'])
+            .eos(),
+    );
+    p.expect_goaway(COMPRESSION_ERROR);
+}
+
+/// H-12 RFC 7541 §5.2: Huffman padding longer than 7 bits ⇒ connection COMPRESSION_ERROR
+#[test]
+fn h_12_huffman_padding_too_long() {
+    let mut p = hs();
+    p.send(
+        headers(1)
+            .request("GET", "/")
+            .block(&[0x00, 0x81, 0xff, 0x01, b'v'])
+            .eos(),
+    );
+    p.expect_goaway(COMPRESSION_ERROR);
+}
+
+/// H-13 RFC 7541 §5.2: Huffman padding that is not the EOS prefix (zeros) ⇒ connection COMPRESSION_ERROR
+#[test]
+fn h_13_huffman_padding_not_eos() {
+    let mut p = hs();
+    // 'a' is 00011; the three padding bits are 000 instead of 111.
+    p.send(
+        headers(1)
+            .request("GET", "/")
+            .block(&[0x00, 0x81, 0x18, 0x01, b'v'])
+            .eos(),
+    );
+    p.expect_goaway(COMPRESSION_ERROR);
+}
+
+/// H-14 RFC 7541 §5.2, C.4.1: a valid Huffman-coded value with static-table indices ⇒ accepted
+#[test]
+fn h_14_huffman_and_static_indices() {
+    let mut p = hs();
+    let mut block = vec![0x82, 0x87, 0x84, 0x01, 0x8c];
+    block.extend([
+        0xf1, 0xe3, 0xc2, 0xe5, 0xf2, 0x3a, 0x6b, 0xa0, 0xab, 0x90, 0xf4, 0xff,
+    ]);
+    p.send(headers(1).block(&block).eos());
+    let (head, _) = p.expect_request(1);
+    assert_eq!(head.method, http::Method::GET);
+    assert_eq!(
+        head.uri.authority().map(http::uri::Authority::as_str),
+        Some("www.example.com")
+    );
+    p.expect_no_error();
+}
+
+/// H-15 RFC 7541 §6.2.3: a never-indexed literal ⇒ accepted
+#[test]
+fn h_15_never_indexed_literal() {
+    let mut p = hs();
+    let mut block = vec![0x10];
+    hpack::string(&mut block, b"authorization");
+    hpack::string(&mut block, b"secret");
+    p.send(headers(1).request("GET", "/").block(&block).eos());
+    assert_eq!(p.expect_request(1).0.headers["authorization"], "secret");
+    p.expect_no_error();
+}
+
+/// H-16 RFC 7541 §4.2: two size updates at the start of a block (0 then 4,096) ⇒ accepted
+#[test]
+fn h_16_two_size_updates() {
+    let mut p = hs();
+    let mut block = hpack::size_update(0);
+    block.extend(hpack::size_update(4096));
+    p.send(headers(1).block(&block).request("GET", "/").eos());
+    p.expect_request(1);
+    p.expect_no_error();
+}
+
+/// H-17 RFC 7541 §4.4: an entry evicted by a larger insertion is gone ⇒ referencing it is a COMPRESSION_ERROR
+#[test]
+fn h_17_evicted_entry() {
+    let mut p = hs();
+    let mut block = hpack::literal_indexed(b"x-one", &[b'1'; 3000]);
+    block.extend(hpack::literal_indexed(b"x-two", &[b'2'; 3000]));
+    p.send(headers(1).request("GET", "/").block(&block).eos());
+    p.expect_request(1);
+    // Only x-two (index 62) remains; 63 is out of range.
+    p.send(
+        headers(3)
+            .request("GET", "/")
+            .block(&hpack::indexed(63))
+            .eos(),
+    );
+    p.expect_goaway(COMPRESSION_ERROR);
+}
+
+/// S-G-1 §6: valid frames of every type on and around an open stream ⇒ no error
+#[test]
+fn s_g_1_every_frame_type() {
+    let mut p = hs();
+    p.send(headers(1).request("POST", "/").priority(0, false, 10));
+    p.send(priority(1, 0, true, 100));
+    p.send(window_update(1, 1000));
+    p.send(window_update(0, 1000));
+    p.send(settings(&[(setting::MAX_HEADER_LIST_SIZE, 8192)]));
+    p.send(ping(*b"any-ping"));
+    p.send(unknown(1, b"ext"));
+    p.send(data(1, b"abc").padded(3));
+    p.send(headers(1).field("x-t", "1").eos().no_end_headers());
+    p.send(continuation(1, &hpack::literal(b"x-u", b"2"), true));
+    p.expect_ping_ack(*b"any-ping");
+    p.expect_no_error();
+}

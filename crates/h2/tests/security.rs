@@ -591,3 +591,81 @@ fn trickled_frame() {
         .sum();
     assert_eq!(got, 16_384);
 }
+
+// ---------------------------------------------------------------------------------------
+// More floods on closed streams and the HPACK table bound
+
+/// SEC-GL-5: RST_STREAM frames on a closed stream beyond `glitch_burst` ⇒ ENHANCE_YOUR_CALM
+#[test]
+fn rst_stream_flood_on_closed_stream() {
+    let mut p = with_limits(|l| {
+        l.glitch_burst = 100;
+        l.glitch_refill_per_sec = 1;
+    });
+    closed_stream(&mut p);
+    for _ in 0..1000 {
+        p.send(rst(1, ErrorCode::CANCEL));
+        if p.error.is_some() {
+            break;
+        }
+    }
+    p.expect_goaway(CALM);
+}
+
+/// SEC-GL-6: DATA on a stream we reset (ignored, RFC 9113 §5.1) beyond `glitch_burst` ⇒ ENHANCE_YOUR_CALM
+#[test]
+fn data_flood_after_our_reset() {
+    let mut p = with_limits(|l| {
+        l.glitch_burst = 100;
+        l.glitch_refill_per_sec = 1;
+    });
+    p.send(headers(1).request("POST", "/"));
+    p.conn.send_reset(sid(1), ErrorCode::CANCEL).unwrap();
+    p.pump();
+    for _ in 0..1000 {
+        p.send(data(1, b"x"));
+        if p.error.is_some() {
+            break;
+        }
+    }
+    p.expect_goaway(CALM);
+}
+
+/// SEC-HT-1: a dynamic table size update above our `header_table_size` ⇒ COMPRESSION_ERROR (table memory bounded)
+#[test]
+#[ignore = "machine: a table size update above SETTINGS_HEADER_TABLE_SIZE is reported as ENHANCE_YOUR_CALM, not COMPRESSION_ERROR"]
+fn hpack_table_bounded_by_setting() {
+    let mut p = with_limits(|l| l.header_table_size = 256);
+    p.send(
+        headers(1)
+            .block(&hpack::size_update(257))
+            .request("GET", "/")
+            .eos(),
+    );
+    p.expect_goaway(ErrorCode::COMPRESSION_ERROR);
+}
+
+/// SEC-HT-2: entries beyond our `header_table_size` are evicted, not kept
+#[test]
+fn hpack_table_evicts_within_setting() {
+    let mut p = with_limits(|l| l.header_table_size = 256);
+    // The encoder lowers its table to our setting first (RFC 7541 §4.2).
+    let mut block = hpack::literal_indexed(b"x-a", &[b'a'; 200]);
+    block.extend(hpack::literal_indexed(b"x-b", &[b'b'; 200]));
+    p.send(
+        headers(1)
+            .block(&hpack::size_update(256))
+            .request("GET", "/")
+            .block(&block)
+            .eos(),
+    );
+    p.expect_request(1);
+    // x-a was evicted to make room for x-b: index 63 does not exist.
+    p.send(
+        headers(3)
+            .request("GET", "/")
+            .block(&hpack::indexed(63))
+            .eos(),
+    );
+    p.expect_goaway(ErrorCode::COMPRESSION_ERROR);
+}
