@@ -563,3 +563,46 @@ fn c6_9_2_1_initial_window_change() {
     p.send(settings(&[(setting::INITIAL_WINDOW_SIZE, 10)]));
     assert_eq!(p.conn.send_capacity(sid(1)), 10);
 }
+
+/// C-8.1-10 §8.1: RST_STREAM NO_ERROR after a complete response (stop sending) ⇒ the response stands, no error
+#[test]
+fn c8_1_10_rst_no_error_after_response() {
+    let mut p = hs();
+    request(&mut p, "POST", false);
+    p.send(headers(1).response(200).eos());
+    p.send(rst(1, ErrorCode::NO_ERROR));
+    assert!(response_event(&mut p, 1).is_some());
+    p.expect_no_error();
+}
+
+/// C-5.1-7 §5.1: WINDOW_UPDATE on an idle stream ⇒ connection PROTOCOL_ERROR
+#[test]
+fn c5_1_7_window_update_idle() {
+    let mut p = get1();
+    p.send(window_update(3, 10));
+    p.expect_goaway(PROTOCOL_ERROR);
+}
+
+/// C-5.1-8 §6.4: RST_STREAM on an idle stream ⇒ connection PROTOCOL_ERROR
+#[test]
+fn c5_1_8_rst_idle() {
+    let mut p = get1();
+    p.send(rst(5, ErrorCode::CANCEL));
+    p.expect_goaway(PROTOCOL_ERROR);
+}
+
+/// C-6.9-4 §6.9.1: response DATA beyond the stream window the client advertised ⇒ FLOW_CONTROL_ERROR
+#[test]
+fn c6_9_4_data_beyond_client_window() {
+    let mut config = Config::default();
+    config.flow_control = stator_h2::FlowControl::Manual;
+    config.limits.initial_stream_window = 100;
+    config.limits.max_stream_window = 100;
+    let mut p = Peer::client_handshake(config);
+    request(&mut p, "GET", true);
+    p.send(headers(1).response(200));
+    p.send(data(1, &[0; 100]));
+    p.expect_no_error();
+    p.send(data(1, &[0; 1]));
+    p.expect_error(1, FLOW_CONTROL_ERROR);
+}

@@ -2236,3 +2236,170 @@ fn s_g_1_every_frame_type() {
     p.expect_ping_ack(*b"any-ping");
     p.expect_no_error();
 }
+
+/// S-5.1-18 §5.1, §6.9: DATA discarded on a stream we reset still counts toward the connection window
+#[test]
+fn s5_1_18_discarded_data_counts_for_connection_window() {
+    let mut p = Peer::server_handshake(manual(config_with(|l| {
+        l.initial_stream_window = 65_535;
+        l.max_stream_window = 65_535;
+        l.connection_window = 65_535;
+        l.max_connection_window = 65_535;
+    })));
+    p.send(headers(1).request("POST", "/"));
+    p.conn.send_reset(sid(1), ErrorCode::CANCEL).unwrap();
+    p.pump();
+    p.frames.clear();
+    // 20,000 octets in flight on the reset stream: discarded, but counted.
+    for _ in 0..2 {
+        p.send(data(1, &[0; 10_000]));
+    }
+    p.send(headers(3).request("POST", "/"));
+    p.send(headers(5).request("POST", "/"));
+    let allowed = 65_535 - 20_000 + p.credit(0) as usize;
+    p.send(data(3, &[0; 16_000]));
+    p.send(data(3, &[0; 14_000]));
+    let mut rest = allowed - 30_000;
+    while rest > 0 {
+        let n = rest.min(16_000);
+        p.send(data(5, &vec![0; n]));
+        rest -= n;
+    }
+    p.expect_no_error();
+    p.send(data(5, &[0; 1]));
+    p.expect_goaway(FLOW_CONTROL_ERROR);
+}
+
+/// S-6.8-5 §6.8: after graceful shutdown's final GOAWAY, streams above its last stream id are not processed
+#[test]
+fn s6_8_5_streams_after_final_goaway_ignored() {
+    let mut p = half_closed1();
+    p.conn.goaway(ErrorCode::NO_ERROR, b"");
+    p.pump();
+    assert_eq!(p.expect_goaway_frame(), (0x7fff_ffff, ErrorCode::NO_ERROR));
+    // Complete the round trip the second GOAWAY waits for: answer its PING, let time pass.
+    let pings: Vec<[u8; 8]> = p
+        .frames
+        .iter()
+        .filter_map(|f| match f {
+            stator_h2::frame::Frame::Ping { ack: false, data } => Some(*data),
+            _ => None,
+        })
+        .collect();
+    for payload in pings {
+        p.send(ping_ack(payload));
+    }
+    p.advance(std::time::Duration::from_secs(5));
+    let (last, code) = p.expect_goaway_frame();
+    assert_eq!((last, code), (1, ErrorCode::NO_ERROR));
+    p.send(headers(3).request("GET", "/").eos());
+    p.expect_no_request(3);
+    p.conn
+        .send_response(sid(1), &response_head(200), true)
+        .unwrap();
+    p.pump();
+    assert_eq!(p.expect_head(1).status(), 200);
+}
+
+/// X-8441-7 RFC 8441 §5: an accepted Extended CONNECT ⇒ 200 and DATA both ways on the stream
+#[test]
+fn x8441_7_tunnel_data_both_ways() {
+    let mut p = Peer::server_handshake(websocket_config());
+    p.send(headers(1).fields(&EXT_CONNECT));
+    p.expect_request(1);
+    p.conn
+        .send_response(sid(1), &response_head(200), false)
+        .unwrap();
+    assert_eq!(p.conn.send_data(sid(1), b"\x81\x02hi", false).unwrap(), 4);
+    p.pump();
+    let head = p.expect_head(1);
+    assert_eq!(head.status(), 200);
+    assert!(!head.end_stream);
+    assert_eq!(&p.expect_data(1).0[..], b"\x81\x02hi");
+    p.send(data(1, b"\x81\x82abcdef"));
+    assert!(p.take_events().iter().any(|e| matches!(
+        e,
+        Event::Data { data, end_stream: false, .. } if &data[..] == b"\x81\x82abcdef"
+    )));
+    p.expect_no_error();
+}
+
+/// Sends `total` octets on stream 1 as fast as the windows the machine grants allow:
+/// panics if the windows stall (the machine never gives credit back).
+fn stream_upload(p: &mut Peer, total: usize, release: bool) {
+    p.send(headers(1).request("POST", "/upload"));
+    let mut sent = 0usize;
+    let mut received = 0usize;
+    while sent < total {
+        let stream_window = stator_h2::DEFAULT_STREAM_WINDOW as usize + p.credit(1) as usize;
+        let conn_window = 65_535 + p.credit(0) as usize;
+        let avail = stream_window.min(conn_window).saturating_sub(sent);
+        assert!(avail > 0, "flow control stalled after {sent} octets");
+        let n = avail.min(16_384).min(total - sent);
+        p.send(data(1, &vec![0; n]).wire());
+        sent += n;
+        for e in p.take_events() {
+            if let Event::Data { data, .. } = e {
+                received += data.len();
+                if release {
+                    p.conn.release_capacity(sid(1), data.len()).unwrap();
+                }
+            }
+        }
+        p.pump();
+        p.frames
+            .retain(|f| !matches!(f, stator_h2::frame::Frame::WindowUpdate { .. }));
+    }
+    assert_eq!(received, total);
+    p.expect_no_error();
+}
+
+/// S-6.9-10 §6.9, §5.2: automatic release ⇒ a 20 MiB upload never stalls and never overruns
+#[test]
+fn s6_9_10_auto_release_keeps_data_flowing() {
+    let mut p = hs();
+    stream_upload(&mut p, 20 << 20, false);
+}
+
+/// S-6.9-11 §6.9, §5.2: manual release by the application ⇒ a 20 MiB upload never stalls
+#[test]
+fn s6_9_11_manual_release_keeps_data_flowing() {
+    let mut p = Peer::server_handshake(manual(Config::default()));
+    stream_upload(&mut p, 20 << 20, true);
+}
+
+/// S-6.5.2-8 §6.5.2, §6.9.2: the server advertises the configured limits and opens the connection window
+#[test]
+fn s6_5_2_8_advertised_settings() {
+    let mut p = Peer::server(Config::default());
+    let limits = Limits::default();
+    match p.frames.pop_front() {
+        Some(stator_h2::frame::Frame::Settings(s)) => {
+            let get = |id: u16| s.iter().find(|e| e.id.0 == id).map(|e| e.value);
+            assert_eq!(
+                get(setting::MAX_HEADER_LIST_SIZE),
+                Some(limits.max_header_list_size)
+            );
+            assert_eq!(
+                get(setting::INITIAL_WINDOW_SIZE),
+                Some(limits.initial_stream_window)
+            );
+            assert_eq!(
+                get(setting::ENABLE_PUSH).unwrap_or(0),
+                0,
+                "a server never pushes here"
+            );
+        }
+        other => panic!("expected SETTINGS, got {other:?}"),
+    }
+    assert_eq!(p.credit(0), u64::from(limits.connection_window) - 65_535);
+}
+
+/// S-8.2-18 §8.2.2: a connection-specific field in trailers ⇒ stream PROTOCOL_ERROR
+#[test]
+fn s8_2_18_connection_field_in_trailers() {
+    let mut p = open1();
+    p.send(data(1, b"body"));
+    p.send(headers(1).field("transfer-encoding", "chunked").eos());
+    p.expect_rst(1, PROTOCOL_ERROR);
+}
