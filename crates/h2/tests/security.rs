@@ -496,7 +496,7 @@ fn local_error_reset_flood() {
     p.expect_goaway(CALM);
 }
 
-/// SEC-LR-2: streams beyond MAX_CONCURRENT_STREAMS are refused, never surfaced
+/// SEC-LR-2: streams beyond `max_concurrent_streams` are refused (REFUSED_STREAM), never surfaced
 #[test]
 fn concurrent_stream_flood_refused() {
     let mut p = with_limits(|l| l.max_concurrent_streams = 5);
@@ -546,7 +546,7 @@ fn stream_id_exhaustion_server() {
 // ---------------------------------------------------------------------------------------
 // Slowloris-style partial frames
 
-/// SEC-SL-1: a frame header announcing more than SETTINGS_MAX_FRAME_SIZE ⇒ FRAME_SIZE_ERROR at once, without waiting for the payload
+/// SEC-SL-1: a frame header announcing more than `max_frame_size` ⇒ FRAME_SIZE_ERROR at once, without waiting for the payload
 #[test]
 fn oversized_frame_header_rejected_before_payload() {
     let mut p = Peer::server_handshake(Config::default());
@@ -556,7 +556,7 @@ fn oversized_frame_header_rejected_before_payload() {
     p.expect_error(1, ErrorCode::FRAME_SIZE_ERROR);
 }
 
-/// SEC-SL-2: a frame trickled one octet at a time over simulated hours ⇒ nothing until complete, then one DATA event
+/// SEC-SL-2: a frame of `max_frame_size` trickled one octet at a time over simulated hours ⇒ nothing until complete, then one DATA event
 #[test]
 fn trickled_frame() {
     let mut p = Peer::server_handshake(Config::default());
@@ -668,4 +668,29 @@ fn hpack_table_evicts_within_setting() {
             .eos(),
     );
     p.expect_goaway(ErrorCode::COMPRESSION_ERROR);
+}
+
+/// SEC-LR-3: "MadeYouReset" (CVE-2025-8671): valid requests followed by a frame that makes us reset them (DATA on a half-closed stream, WINDOW_UPDATE 0) beyond `max_local_error_resets` ⇒ ENHANCE_YOUR_CALM
+#[test]
+fn made_you_reset() {
+    let mut p = with_limits(|l| {
+        l.max_local_error_resets = 20;
+        l.reset_burst = 10_000;
+    });
+    let mut id = 1;
+    for i in 0..20 {
+        p.send(headers(id).request("GET", "/").eos());
+        p.expect_request(id);
+        if i % 2 == 0 {
+            p.send(data(id, b"x"));
+            p.expect_rst(id, ErrorCode::STREAM_CLOSED);
+        } else {
+            p.send(window_update(id, 0));
+            p.expect_rst(id, ErrorCode::PROTOCOL_ERROR);
+        }
+        id += 2;
+    }
+    p.send(headers(id).request("GET", "/").eos());
+    p.send(data(id, b"x"));
+    p.expect_goaway(CALM);
 }
