@@ -34,13 +34,26 @@ pub enum Error {
     /// The transport ended before the connection was closed.
     #[error("transport closed")]
     TransportClosed,
+    /// The peer sent a frame that breaks a frame-layer rule of RFC 9113 §4 or §6; the
+    /// [`FrameError`](crate::frame::FrameError) says exactly which.
+    #[error("frame error: {0}")]
+    Frame(crate::frame::FrameError),
+    /// The application closed the connection with this code
+    /// ([`Connection::goaway`](super::Connection::goaway) with a code other than
+    /// `NO_ERROR`).
+    #[error("closed locally with {code}")]
+    Local {
+        /// The code sent in `GOAWAY`.
+        code: ErrorCode,
+    },
 }
 
 impl Error {
     /// The HTTP/2 error code of this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::Protocol { code, .. } | Error::Remote { code } => *code,
+            Error::Protocol { code, .. } | Error::Remote { code } | Error::Local { code } => *code,
+            Error::Frame(e) => e.code,
             Error::Limit { .. } => ErrorCode::ENHANCE_YOUR_CALM,
             Error::SettingsTimeout => ErrorCode::SETTINGS_TIMEOUT,
             Error::TransportClosed => ErrorCode::INTERNAL_ERROR,

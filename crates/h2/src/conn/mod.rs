@@ -1,18 +1,33 @@
 //! The HTTP/2 connection machine (RFC 9113), client and server.
 //!
-//! API skeleton: the public surface the driver, the tests and the conformance suite are
-//! written against. The machine behind it lands in the following commits.
+//! One [`Connection`] type serves both roles. It reads bytes with [`Connection::recv`],
+//! queues frames for [`Connection::poll_output`] and reports what happened through
+//! [`Connection::poll_event`]; it never touches a socket or a clock. The work is split by
+//! concern: `recv` (frame dispatch, `DATA`, `RST_STREAM`, `WINDOW_UPDATE`, `PING`),
+//! `headers` (HPACK decoding into the `stator-http` builders and the message rules of
+//! RFC 9113 §8.1), `send` (application writes and the output buffer), `settings` (the
+//! SETTINGS exchange and its timer) and `shutdown` (`GOAWAY` and closing).
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{HeaderMap, request, response};
+use http::{HeaderMap, Method, request, response};
+use stator_http::body::{BodyLength, BodyTracker};
 use stator_http::ext::Protocol;
 
-use crate::frame::Settings;
+use crate::budget::Budgets;
+use crate::flow::{RecvWindow, ReleasePolicy, SendWindow};
+use crate::frame::{FrameLimits, FrameReader, HeaderBlockAssembler, Settings};
+use crate::stream::StreamTable;
 use crate::{ErrorCode, Limits, StreamId};
 
 mod error;
+mod headers;
+mod recv;
+mod send;
+mod settings;
+mod shutdown;
 
 pub use error::{Error, LocalError};
 
@@ -159,29 +174,175 @@ pub enum Event {
 }
 
 /// A sans-IO HTTP/2 connection, client or server.
+///
+/// Drive it with four verbs: feed received bytes to [`recv`](Self::recv), write what
+/// [`poll_output`](Self::poll_output) returns, handle what [`poll_event`](Self::poll_event)
+/// returns, and call [`handle_timeout`](Self::handle_timeout) at
+/// [`poll_timeout`](Self::poll_timeout). After any call that takes input (`recv`,
+/// `handle_timeout`, `recv_eof`) or sends (`send_*`, `ping`, `goaway`), poll both output
+/// and events again.
 #[derive(Debug)]
 pub struct Connection {
     role: Role,
     config: Config,
+    reader: FrameReader,
+    assembler: HeaderBlockAssembler,
+    decoder: stator_hpack::Decoder,
+    encoder: stator_hpack::Encoder,
+    http_limits: stator_http::fields::Limits,
+    streams: StreamTable<StreamData>,
+    budgets: Budgets,
+    /// The SETTINGS we sent, in force once acknowledged.
+    local: Settings,
+    /// Our SETTINGS as the peer has acknowledged them (RFC 9113 §6.5.3).
+    local_acked: Settings,
+    /// Our SETTINGS await their ACK; the deadline starts with the first `now` we see.
+    settings_ack_pending: bool,
+    settings_deadline: Option<Instant>,
+    /// The peer's SETTINGS, once its first frame arrived.
+    peer: Option<Settings>,
+    conn_send: SendWindow,
+    conn_recv: RecvWindow,
+    /// Frames waiting for `poll_output`: one buffer, reused.
+    out: Vec<u8>,
+    /// HPACK encoding scratch space, reused.
+    scratch: Vec<u8>,
+    events: VecDeque<Event>,
+    /// Client requests not yet sent: over the peer's concurrency limit, or Extended
+    /// CONNECT waiting for the server's SETTINGS. FIFO, ids assigned in order.
+    queue: VecDeque<Queued>,
+    /// Streams whose `send_data` accepted less than offered: they get `Writable`.
+    blocked: Vec<StreamId>,
+    /// Peer-reset streams whose `Request` event is still queued.
+    unaccepted_resets: Vec<StreamId>,
+    /// Our PINGs not yet acknowledged.
+    pings_in_flight: u32,
+    shutdown: shutdown::Shutdown,
+    /// The last-stream-id of the peer's latest `GOAWAY`.
+    goaway_received: Option<StreamId>,
+    /// Field counts of the last section received, to pre-size the next builder.
+    head_hint: usize,
+    trailer_hint: usize,
+    now: Option<Instant>,
+    error: Option<Error>,
+    closed: bool,
+}
+
+/// What the connection keeps per stream.
+#[derive(Debug)]
+struct StreamData {
+    send: SendWindow,
+    recv: RecvWindow,
+    /// The received message's content, held to its Content-Length (RFC 9113 §8.1.1).
+    body: BodyTracker,
+    /// Client: the method of our request (decides the response's content rules).
+    method: Option<Method>,
+}
+
+impl Default for StreamData {
+    fn default() -> Self {
+        StreamData {
+            send: SendWindow::new(0),
+            recv: RecvWindow::new(0, 0, ReleasePolicy::Manual),
+            body: BodyTracker::new(BodyLength::UntilEnd),
+            method: None,
+        }
+    }
+}
+
+/// A client request waiting to be sent, with the id it was promised.
+#[derive(Debug)]
+struct Queued {
+    id: StreamId,
+    head: request::Parts,
+    end_stream: bool,
+    /// The application reset it before it was sent.
+    cancelled: bool,
+}
+
+impl Queued {
+    fn is_extended_connect(&self) -> bool {
+        self.head.extensions.get::<Protocol>().is_some()
+    }
 }
 
 impl Connection {
     /// A client connection: the connection preface and our SETTINGS are queued for
     /// output at once (RFC 9113 §3.4).
     pub fn client(config: Config) -> Connection {
-        Connection {
-            role: Role::Client,
-            config,
-        }
+        Connection::new(Role::Client, config)
     }
 
     /// A server connection: it expects the client's preface first, and queues its own
     /// SETTINGS (RFC 9113 §3.4).
     pub fn server(config: Config) -> Connection {
-        Connection {
-            role: Role::Server,
+        Connection::new(Role::Server, config)
+    }
+
+    fn new(role: Role, config: Config) -> Connection {
+        let limits = &config.limits;
+        let local = settings::local_settings(role, &config);
+        let frame_limits = FrameLimits {
+            max_frame_size: crate::frame::DEFAULT_MAX_FRAME_SIZE,
+            max_header_block_size: limits.max_header_block_size as usize,
+            max_continuation_frames: limits.max_continuation_frames,
+        };
+        let reader = match role {
+            Role::Client => FrameReader::new(frame_limits.max_frame_size),
+            Role::Server => FrameReader::server(frame_limits.max_frame_size),
+        };
+        let list = limits.max_header_list_size as usize;
+        let hpack_limits = stator_hpack::Limits {
+            // The peer may use the protocol's 4,096 until it has seen our setting.
+            max_table_size: (limits.header_table_size as usize)
+                .max(stator_hpack::DEFAULT_TABLE_SIZE),
+            // Twice the list limit: lists between the two are malformed messages (a stream
+            // error), beyond it an HPACK bomb that is not worth decoding (connection error).
+            max_header_list_size: list.saturating_mul(2),
+            ..stator_hpack::Limits::default()
+        };
+        let stream_role = match role {
+            Role::Client => crate::stream::Role::Client,
+            Role::Server => crate::stream::Role::Server,
+        };
+        let mut conn = Connection {
+            role,
+            reader,
+            assembler: HeaderBlockAssembler::new(frame_limits),
+            decoder: stator_hpack::Decoder::new(hpack_limits),
+            encoder: stator_hpack::Encoder::default(),
+            http_limits: stator_http::fields::Limits::default().with_max_header_list_size(list),
+            streams: StreamTable::new(stream_role, limits),
+            budgets: Budgets::new(limits),
+            local,
+            local_acked: Settings::DEFAULT,
+            settings_ack_pending: true,
+            settings_deadline: None,
+            peer: None,
+            conn_send: SendWindow::new(crate::flow::PROTOCOL_INITIAL_WINDOW),
+            conn_recv: RecvWindow::new(
+                limits.connection_window,
+                limits.connection_window,
+                ReleasePolicy::Manual,
+            ),
+            out: Vec::with_capacity(send::OUTPUT_BOUND),
+            scratch: Vec::new(),
+            events: VecDeque::new(),
+            queue: VecDeque::new(),
+            blocked: Vec::new(),
+            unaccepted_resets: Vec::new(),
+            pings_in_flight: 0,
+            shutdown: shutdown::Shutdown::Open,
+            goaway_received: None,
+            head_hint: 0,
+            trailer_hint: 0,
+            now: None,
+            error: None,
+            closed: false,
             config,
-        }
+        };
+        conn.queue_preface();
+        conn
     }
 
     /// The configuration this connection was made with.
@@ -197,34 +358,50 @@ impl Connection {
     /// Feeds bytes received from the transport, in any chunking. `now` drives the
     /// rate budgets and timers. A connection error queues `GOAWAY` and is returned (and
     /// reported by [`Event::Closed`]); later input is ignored.
+    ///
+    /// Poll [`poll_output`](Self::poll_output) and [`poll_event`](Self::poll_event)
+    /// afterwards.
     pub fn recv(&mut self, now: Instant, data: &[u8]) -> Result<(), Error> {
-        let _ = (now, data);
-        Ok(())
+        self.recv_bytes(now, data)
     }
 
-    /// The transport's read side ended.
-    pub fn recv_eof(&mut self) {}
+    /// The transport's read side ended: [`Event::Closed`] follows, with
+    /// [`Error::TransportClosed`] if streams were still active.
+    pub fn recv_eof(&mut self) {
+        self.on_eof();
+    }
 
     /// Appends everything queued for the transport to `buf`; returns how many bytes.
+    /// Room in the output bound may make streams [`Event::Writable`]: poll events after.
+    #[must_use = "the bytes must be written to the transport"]
     pub fn poll_output(&mut self, buf: &mut Vec<u8>) -> usize {
-        let _ = buf;
-        0
+        self.flush_output(buf)
     }
 
-    /// The next event, if any.
+    /// The next event, if any. With [`FlowControl::Auto`], taking an [`Event::Data`]
+    /// releases its flow-control credit (queue output may follow: poll it).
+    #[must_use = "events must be handled"]
     pub fn poll_event(&mut self) -> Option<Event> {
-        None
+        let event = self.events.pop_front()?;
+        self.on_event_taken(&event);
+        Some(event)
     }
 
-    /// When [`Connection::handle_timeout`] must be called next (SETTINGS acknowledgment
-    /// timeout, graceful shutdown deadline), if ever.
+    /// When [`Connection::handle_timeout`] must be called next (the SETTINGS
+    /// acknowledgment timeout, RFC 9113 §6.5.3), if ever. The timer starts at the first
+    /// `now` the connection is given.
+    #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        None
+        if self.closed || !self.settings_ack_pending {
+            return None;
+        }
+        self.settings_deadline
     }
 
-    /// Runs the timers due at `now`.
+    /// Runs the timers due at `now`: our SETTINGS unacknowledged past
+    /// [`Limits::settings_ack_timeout`] ⇒ `GOAWAY` `SETTINGS_TIMEOUT`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let _ = now;
+        self.on_timeout(now);
     }
 
     /// Client: sends a request head on a new stream and returns the stream's id. If the
@@ -237,8 +414,7 @@ impl Connection {
         head: &request::Parts,
         end_stream: bool,
     ) -> Result<StreamId, LocalError> {
-        let _ = (head, end_stream);
-        Err(LocalError::WrongRole)
+        self.request(head, end_stream)
     }
 
     /// Server: sends a response head, interim (1xx, `end_stream` false) or final.
@@ -248,22 +424,24 @@ impl Connection {
         head: &response::Parts,
         end_stream: bool,
     ) -> Result<(), LocalError> {
-        let _ = (stream, head, end_stream);
-        Err(LocalError::WrongRole)
+        if self.role != Role::Server {
+            return Err(LocalError::WrongRole);
+        }
+        self.response(stream, head, end_stream)
     }
 
     /// Sends content on a stream: as much of `data` as the flow-control windows and the
     /// output bound allow now. Returns how many bytes were accepted; `end_stream` takes
     /// effect only if all of `data` was. When fewer were accepted, [`Event::Writable`]
-    /// says when to try again.
+    /// says when to try again. `DATA` frames are cut at the peer's
+    /// `SETTINGS_MAX_FRAME_SIZE` (RFC 9113 §4.2, §6.9).
     pub fn send_data(
         &mut self,
         stream: StreamId,
         data: &[u8],
         end_stream: bool,
     ) -> Result<usize, LocalError> {
-        let _ = (stream, data, end_stream);
-        Err(LocalError::UnknownStream(stream))
+        self.data(stream, data, end_stream)
     }
 
     /// Sends a trailer section, which ends the stream's sending side.
@@ -272,33 +450,31 @@ impl Connection {
         stream: StreamId,
         trailers: &HeaderMap,
     ) -> Result<(), LocalError> {
-        let _ = (stream, trailers);
-        Err(LocalError::UnknownStream(stream))
+        self.trailers(stream, trailers)
     }
 
-    /// Resets a stream with `code` (`CANCEL` for a request no longer wanted).
+    /// Resets a stream with `code` (`CANCEL` for a request no longer wanted). A request
+    /// still queued is dropped without reaching the peer.
     pub fn send_reset(&mut self, stream: StreamId, code: ErrorCode) -> Result<(), LocalError> {
-        let _ = (stream, code);
-        Err(LocalError::UnknownStream(stream))
+        self.reset_by_app(stream, code)
     }
 
     /// How many bytes [`Connection::send_data`] would accept on `stream` now.
     pub fn send_capacity(&self, stream: StreamId) -> usize {
-        let _ = stream;
-        0
+        self.capacity(stream)
     }
 
     /// [`FlowControl::Manual`]: gives back `n` bytes of flow-control credit on `stream`
-    /// (and the connection), as the application consumes data.
+    /// (and the connection), as the application consumes data. A stream that has closed
+    /// meanwhile gives back the connection's share only.
     pub fn release_capacity(&mut self, stream: StreamId, n: usize) -> Result<(), LocalError> {
-        let _ = (stream, n);
+        self.release(stream, u32::try_from(n).unwrap_or(u32::MAX));
         Ok(())
     }
 
     /// Sends a `PING`; its acknowledgment comes back as [`Event::PingAck`].
     pub fn ping(&mut self, payload: [u8; 8]) -> Result<(), LocalError> {
-        let _ = payload;
-        Ok(())
+        self.send_ping(payload)
     }
 
     /// Starts closing. With `NO_ERROR` the shutdown is graceful and two-phase (RFC 9113
@@ -306,22 +482,64 @@ impl Connection {
     /// the last stream actually accepted; streams in flight finish, new ones are refused,
     /// and [`Event::Closed`] follows when all are done. Any other code closes at once.
     pub fn goaway(&mut self, code: ErrorCode, debug_data: &[u8]) {
-        let _ = (code, debug_data);
+        self.start_goaway(code, debug_data);
     }
 
     /// The peer's settings, once its first SETTINGS frame arrived.
     pub fn peer_settings(&self) -> Option<&Settings> {
-        None
+        self.peer.as_ref()
     }
 
     /// Client: whether the server enabled Extended CONNECT (RFC 8441 §3); `None` until
     /// its SETTINGS arrived.
     pub fn extended_connect(&self) -> Option<bool> {
-        None
+        self.peer.as_ref().map(|s| s.enable_connect_protocol)
     }
 
     /// Whether the connection is over (after [`Event::Closed`]).
     pub fn is_closed(&self) -> bool {
-        false
+        self.closed
+    }
+
+    /// Streams currently open or half-closed, ours and the peer's.
+    pub fn active_streams(&self) -> usize {
+        let n = self
+            .streams
+            .active_local()
+            .saturating_add(self.streams.active_peer());
+        n as usize
+    }
+
+    /// Client requests queued behind the peer's `SETTINGS_MAX_CONCURRENT_STREAMS` (or
+    /// waiting for its SETTINGS).
+    pub fn queued_requests(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// The peer's `SETTINGS_MAX_FRAME_SIZE` in force for our frames.
+    fn peer_max_frame_size(&self) -> u32 {
+        self.peer
+            .as_ref()
+            .map_or(crate::frame::DEFAULT_MAX_FRAME_SIZE, |s| s.max_frame_size)
+    }
+
+    /// The peer's `SETTINGS_INITIAL_WINDOW_SIZE` for new streams' send windows.
+    fn peer_initial_window(&self) -> u32 {
+        self.peer
+            .as_ref()
+            .map_or(crate::flow::PROTOCOL_INITIAL_WINDOW, |s| {
+                s.initial_window_size
+            })
+    }
+
+    /// Per-stream data for a new stream, with the windows in force now.
+    fn new_stream_data(&self, method: Option<Method>) -> StreamData {
+        let recv = self.local_acked.initial_window_size;
+        StreamData {
+            send: SendWindow::new(self.peer_initial_window()),
+            recv: RecvWindow::new(recv, recv, ReleasePolicy::Manual),
+            body: BodyTracker::new(BodyLength::UntilEnd),
+            method,
+        }
     }
 }

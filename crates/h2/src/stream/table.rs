@@ -250,6 +250,13 @@ impl<T> StreamTable<T> {
         Ok(id)
     }
 
+    /// Uses up the next local identifier without opening a stream, so that identifiers
+    /// promised to requests queued behind a dropped one stay right (RFC 9113 §5.1.1: an
+    /// identifier skipped is implicitly closed).
+    pub(crate) fn skip_local(&mut self) -> Option<StreamId> {
+        self.ids.allocate_local()
+    }
+
     /// Queues a local stream until the peer's limit allows it; hands `data` back when the
     /// queue is full ([`Limits::max_queued_local_streams`]).
     pub(crate) fn enqueue_local(&mut self, data: T) -> Result<QueueTicket, T> {

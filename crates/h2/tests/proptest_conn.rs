@@ -1,0 +1,124 @@
+//! Properties of whole connections: any chunking of the input gives the same events and
+//! output, and flow control never lets a sender exceed a window.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
+mod common;
+
+use std::time::Instant;
+
+use common::{body, req, resp};
+use http::{HeaderMap, Method};
+use proptest::prelude::*;
+use stator_h2::{Config, Connection, Event, FlowControl, Limits, StreamId};
+
+/// The client's whole output for a few requests with bodies and trailers.
+fn client_bytes(bodies: &[Vec<u8>]) -> Vec<u8> {
+    let mut client = Connection::client(Config::default());
+    for b in bodies {
+        let mut head = req(Method::POST, "/p");
+        head.headers
+            .insert("x-len", b.len().to_string().parse().unwrap());
+        let id = client.send_request(&head, false).unwrap();
+        assert_eq!(client.send_data(id, b, false).unwrap(), b.len());
+        let mut t = HeaderMap::new();
+        t.insert("x-t", "1".parse().unwrap());
+        client.send_trailers(id, &t).unwrap();
+    }
+    let mut out = Vec::new();
+    let _ = client.poll_output(&mut out);
+    out
+}
+
+/// Feeds `bytes` to a fresh server in the given chunks; returns its events (as text) and
+/// its output.
+fn run_server(bytes: &[u8], cuts: &[usize]) -> (Vec<String>, Vec<u8>) {
+    let mut server = Connection::server(Config::default());
+    let now = Instant::now();
+    let mut events = Vec::new();
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    cuts.sort_unstable();
+    cuts.push(bytes.len());
+    for cut in cuts {
+        if cut < at {
+            continue;
+        }
+        server.recv(now, &bytes[at..cut]).unwrap();
+        at = cut;
+        while let Some(e) = server.poll_event() {
+            if let Event::Request { stream, .. } = &e {
+                server.send_response(*stream, &resp(200), true).unwrap();
+            }
+            events.push(format!("{e:?}"));
+        }
+    }
+    // Data events are merged: how DATA frames were cut is not visible in the output.
+    let _ = server.poll_output(&mut out);
+    (events, out)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn chunking_does_not_change_events_or_output(
+        bodies in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..3000), 1..5),
+        cuts in proptest::collection::vec(any::<usize>(), 0..40),
+    ) {
+        let bytes = client_bytes(&bodies);
+        let whole = run_server(&bytes, &[]);
+        let split = run_server(&bytes, &cuts);
+        prop_assert_eq!(whole, split);
+    }
+
+    #[test]
+    fn flow_control_never_exceeds_a_window(
+        ops in proptest::collection::vec((0u8..4, 1usize..200_000), 1..60),
+    ) {
+        let window = 70_000u32;
+        let mut limits = Limits::default();
+        limits.initial_stream_window = window;
+        limits.connection_window = 100_000;
+        let mut server_config = Config::default();
+        server_config.limits = limits;
+        server_config.flow_control = FlowControl::Manual;
+        let mut pair = common::Pair::with_configs(Config::default(), server_config);
+        pair.drive();
+        let a = pair.client.send_request(&req(Method::POST, "/a"), false).unwrap();
+        let b = pair.client.send_request(&req(Method::POST, "/b"), false).unwrap();
+        let data = vec![1u8; 200_000];
+        let (mut held_a, mut held_b) = (0usize, 0usize);
+        let (mut seen_a, mut seen_b) = (0usize, 0usize);
+        for (op, n) in ops {
+            match op {
+                0 => { pair.client.send_data(a, &data[..n], false).unwrap(); }
+                1 => { pair.client.send_data(b, &data[..n], false).unwrap(); }
+                2 => { let r = n.min(held_a); pair.server.release_capacity(a, r).unwrap(); held_a -= r; }
+                _ => { let r = n.min(held_b); pair.server.release_capacity(b, r).unwrap(); held_b -= r; }
+            }
+            for s in [a, b] {
+                prop_assert!(pair.client.send_capacity(s) <= 0x7fff_ffff);
+            }
+            pair.drive();
+            let got_a = body(&pair.server_events, a).0.len();
+            let got_b = body(&pair.server_events, b).0.len();
+            held_a += got_a - seen_a;
+            held_b += got_b - seen_b;
+            seen_a = got_a;
+            seen_b = got_b;
+            // What the application holds never exceeds what it advertised.
+            prop_assert!(held_a <= window as usize);
+            prop_assert!(held_b <= window as usize);
+            prop_assert!(held_a + held_b <= 100_000);
+            prop_assert!(!pair.server.is_closed());
+            prop_assert!(!pair.client.is_closed());
+        }
+        let _ = StreamId::ZERO;
+    }
+}
