@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use stator_h2::{Config, Connection, ErrorCode, Event, StreamId};
+use stator_h2::{Config, Connection, ErrorCode, Event, LocalError, StreamId};
 use stator_http::ext::Protocol;
 use stator_wire::rand::SeededRandom;
 use stator_ws::handshake::{AcceptOptions, ClientOptions, connect};
@@ -69,6 +69,9 @@ struct Out {
     data: BytesMut,
     end: bool,
     trailers: Option<HeaderMap>,
+    /// Some content left: a request still queued behind `MAX_CONCURRENT_STREAMS` refuses
+    /// content until it opens (`StreamNotWritable`), a started stream refusing it is over.
+    started: bool,
     done: bool,
 }
 
@@ -113,7 +116,11 @@ impl Driver {
             let end_with_data = out.end && out.trailers.is_none();
             if !out.data.is_empty() || end_with_data {
                 match self.conn.send_data(stream, &out.data, end_with_data) {
-                    Ok(n) => out.data.advance(n),
+                    Ok(n) => {
+                        out.started = true;
+                        out.data.advance(n);
+                    }
+                    Err(LocalError::StreamNotWritable(_)) if !out.started => continue,
                     Err(_) => {
                         out.done = true;
                         continue;
@@ -142,6 +149,9 @@ impl Driver {
                 continue;
             }
             if let Some(e) = self.conn.poll_event() {
+                if let Event::Reset { stream, .. } = &e {
+                    self.out.remove(&stream.get());
+                }
                 return Some(e);
             }
             if self.conn.is_closed() || self.eof {
@@ -151,13 +161,12 @@ impl Driver {
             let read = self.sock.read(&mut self.rbuf);
             let n = match self.conn.poll_timeout() {
                 Some(at) => {
-                    match tokio::time::timeout_at(tokio::time::Instant::from_std(at), read).await {
-                        Ok(r) => r,
-                        Err(_) => {
-                            self.conn.handle_timeout(Instant::now());
-                            continue;
-                        }
-                    }
+                    let deadline = tokio::time::Instant::from_std(at);
+                    let Ok(r) = tokio::time::timeout_at(deadline, read).await else {
+                        self.conn.handle_timeout(Instant::now());
+                        continue;
+                    };
+                    r
                 }
                 None => read.await,
             };
@@ -667,12 +676,12 @@ async fn stator_client(addr: std::net::SocketAddr) -> Driver {
     Driver::new(Connection::client(Config::default()), sock)
 }
 
+/// Method, path, content, trailers.
+type Req = (Method, String, Option<Vec<u8>>, Option<HeaderMap>);
+
 /// Sends the requests and runs until each has its whole response; returns them in order,
 /// and every event that was not a response's.
-async fn stator_fetch(
-    d: &mut Driver,
-    requests: Vec<(Method, String, Option<Vec<u8>>, Option<HeaderMap>)>,
-) -> (Vec<Fetched>, Vec<Event>) {
+async fn stator_fetch(d: &mut Driver, requests: Vec<Req>) -> (Vec<Fetched>, Vec<Event>) {
     let mut ids = Vec::new();
     for (method, path, body, trailers) in requests {
         let head = request_head(method, &format!("http://localhost{path}"));
@@ -725,6 +734,14 @@ async fn stator_fetch(
     (fetched, other)
 }
 
+/// Runs until the server's SETTINGS arrived.
+async fn wait_settings(d: &mut Driver) {
+    while d.conn.peer_settings().is_none() {
+        let e = d.next().await.expect("SETTINGS");
+        assert!(matches!(e, Event::Settings(_)), "{e:?}");
+    }
+}
+
 async fn spawn_h2_server() -> std::net::SocketAddr {
     let (l, addr) = listener().await;
     tokio::spawn(h2_server(l));
@@ -771,6 +788,9 @@ fn stator_client_200_concurrent_streams_over_a_limit_of_100() {
     run(async {
         let addr = spawn_h2_server().await;
         let mut d = stator_client(addr).await;
+        // Before the server's SETTINGS the limit is unknown (RFC 9113 §5.1.2 starts it
+        // unlimited) and h2 would refuse streams above 100: learn it first.
+        wait_settings(&mut d).await;
         let requests = (0..200)
             .map(|i| {
                 (
@@ -866,11 +886,7 @@ fn stator_client_extended_connect_websocket_to_h2_server() {
     run(async {
         let addr = spawn_h2_server().await;
         let mut d = stator_client(addr).await;
-        // Wait for the server's SETTINGS.
-        while d.conn.extended_connect().is_none() {
-            let e = d.next().await.expect("SETTINGS");
-            assert!(matches!(e, Event::Settings(_)), "{e:?}");
-        }
+        wait_settings(&mut d).await;
         assert_eq!(d.conn.extended_connect(), Some(true));
         let options = ClientOptions::new("ws://localhost/ws".parse().unwrap());
         let (request, offer) = connect::client_request(&options).unwrap();

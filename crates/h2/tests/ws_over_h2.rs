@@ -58,7 +58,7 @@ struct WsEnd {
     events: Vec<stator_ws::Event>,
     /// DATA payload bytes received on the stream.
     received: usize,
-    /// The peer ended the stream (END_STREAM).
+    /// The peer ended the stream (`END_STREAM`).
     got_end: bool,
 }
 
@@ -386,10 +386,8 @@ impl World {
         for (side, end) in &mut self.ws {
             while let Some(e) = end.ws.poll_event() {
                 busy = true;
-                if end.echo {
-                    if let stator_ws::Event::Message(m) = &e {
-                        end.ws.send(m).unwrap();
-                    }
+                if let (true, stator_ws::Event::Message(m)) = (end.echo, &e) {
+                    end.ws.send(m).unwrap();
                 }
                 end.events.push(e);
             }
@@ -548,7 +546,10 @@ fn extended_connect_is_answered_200_and_reaches_the_server_as_connect() {
     );
     assert_eq!(head.uri.scheme_str(), Some("http"));
     assert_eq!(head.uri.path(), "/chat");
-    assert_eq!(head.uri.authority().map(|a| a.as_str()), Some("localhost"));
+    assert_eq!(
+        head.uri.authority().map(http::uri::Authority::as_str),
+        Some("localhost")
+    );
     // Hand it to the harness: 200, and both ends open.
     w.on_event(
         Side::Server,
