@@ -497,7 +497,10 @@ fn initial_window_decrease_makes_a_send_window_negative() {
     frame::write_settings_ack(&mut wire);
     client.recv(now, &wire).unwrap();
     let id = client.send_request(&req(Method::POST, "/"), false).unwrap();
-    assert_eq!(client.send_data(id, &vec![0; 60_000], false).unwrap(), 60_000);
+    assert_eq!(
+        client.send_data(id, &vec![0; 60_000], false).unwrap(),
+        60_000
+    );
     let mut out = Vec::new();
     let _ = client.poll_output(&mut out);
     // RFC 9113 §6.9.2: 1,000 - 60,000 leaves the stream window at -59,000.
