@@ -486,3 +486,62 @@ fn push_promise_is_a_connection_error() {
     assert_eq!(err.code(), ErrorCode::PROTOCOL_ERROR);
     assert!(client.is_closed());
 }
+
+#[test]
+fn initial_window_decrease_makes_a_send_window_negative() {
+    use stator_h2::frame;
+    let now = std::time::Instant::now();
+    let mut client = stator_h2::Connection::client(Config::default());
+    let mut wire = Vec::new();
+    frame::write_settings(&mut wire, &frame::Settings::DEFAULT);
+    frame::write_settings_ack(&mut wire);
+    client.recv(now, &wire).unwrap();
+    let id = client.send_request(&req(Method::POST, "/"), false).unwrap();
+    assert_eq!(
+        client.send_data(id, &vec![0; 60_000], false).unwrap(),
+        60_000
+    );
+    let mut out = Vec::new();
+    let _ = client.poll_output(&mut out);
+    // RFC 9113 §6.9.2: 1,000 - 60,000 leaves the stream window at -59,000.
+    let mut settings = frame::Settings::DEFAULT;
+    settings.initial_window_size = 1_000;
+    wire.clear();
+    frame::write_settings(&mut wire, &settings);
+    client.recv(now, &wire).unwrap();
+    assert_eq!(client.send_capacity(id), 0);
+    assert_eq!(client.send_data(id, b"x", false).unwrap(), 0);
+    wire.clear();
+    frame::write_window_update(&mut wire, id, 59_500);
+    client.recv(now, &wire).unwrap();
+    assert_eq!(client.send_capacity(id), 500);
+    let events: Vec<Event> = std::iter::from_fn(|| client.poll_event()).collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Writable { stream } if *stream == id))
+    );
+}
+
+#[test]
+fn graceful_goaway_ignores_streams_opened_after_it() {
+    let mut pair = Pair::connect();
+    let first = pair.client.send_request(&get("/1"), true).unwrap();
+    pair.drive();
+    pair.server.goaway(ErrorCode::NO_ERROR, b"");
+    // Before the client sees the GOAWAY it opens another stream: it crosses the GOAWAY.
+    let crossing = pair.client.send_request(&get("/2"), true).unwrap();
+    pair.drive();
+    let got = requests(&pair.take_server_events());
+    assert_eq!(
+        got,
+        vec![first, crossing],
+        "opened before the final GOAWAY: processed"
+    );
+    for id in got {
+        pair.server.send_response(id, &resp(200), true).unwrap();
+    }
+    pair.drive();
+    assert!(pair.server.is_closed());
+    assert!(pair.client.is_closed());
+}
