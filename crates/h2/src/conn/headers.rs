@@ -172,6 +172,11 @@ impl Connection {
         if !self.track_body(id, length, end_stream) {
             return self.stream_error(id, ErrorCode::PROTOCOL_ERROR);
         }
+        if let Some(data) = self.streams.get_mut(id) {
+            data.request_pending = true;
+            // The response's content rules depend on it (RFC 9110 §6.4.1: HEAD).
+            data.method = Some(head.method.clone());
+        }
         self.events.push_back(Event::Request {
             stream: id,
             head,

@@ -168,9 +168,8 @@ impl Connection {
             }
         });
         if content.is_err() {
-            // RFC 9113 §8.1.1: content not matching Content-Length is malformed.
-            self.conn_recv.release(flow_len);
-            self.announce_connection_window();
+            // RFC 9113 §8.1.1: content not matching Content-Length is malformed. The
+            // frame's connection credit comes back as the stream is dropped.
             return self.stream_error(id, ErrorCode::PROTOCOL_ERROR);
         }
         // Padding is never the application's: give it back at once.
@@ -201,6 +200,8 @@ impl Connection {
 
     fn on_rst_stream(&mut self, now: Instant, id: StreamId, code: ErrorCode) -> Result<(), Error> {
         let known = self.streams.get(id).is_some();
+        // The stream's flag, not a scan of the event queue: O(1) whatever the backlog.
+        let unaccepted = self.streams.get(id).is_some_and(|d| d.request_pending);
         let Some(_) = self.on_stream_frame(id, stream::Frame::RstStream)? else {
             return self.glitch(now);
         };
@@ -211,10 +212,6 @@ impl Connection {
             .map_err(|_| Error::Limit {
                 limit: "stream resets (rapid reset)",
             })?;
-        let unaccepted = self
-            .events
-            .iter()
-            .any(|e| matches!(e, Event::Request { stream, .. } if *stream == id));
         if unaccepted {
             self.budgets
                 .pending_accept_resets

@@ -52,6 +52,7 @@ impl Connection {
         if self.settings_ack_pending && self.settings_deadline.is_none() {
             self.settings_deadline = now.checked_add(self.config.limits.settings_ack_timeout);
         }
+        self.start_shutdown_clock(now);
     }
 
     pub(super) fn on_timeout(&mut self, now: Instant) {
@@ -62,7 +63,9 @@ impl Connection {
         if self.settings_ack_pending && self.settings_deadline.is_some_and(|d| d <= now) {
             // RFC 9113 §6.5.3: connection error SETTINGS_TIMEOUT.
             self.connection_error(Error::SettingsTimeout);
+            return;
         }
+        self.on_shutdown_timeout(now);
     }
 
     /// A SETTINGS frame from the peer (RFC 9113 §6.5.3).
