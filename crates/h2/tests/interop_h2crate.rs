@@ -219,9 +219,17 @@ fn route(path: &str, body: &[u8], trailers: Option<&HeaderMap>) -> (Vec<u8>, Opt
     }
 }
 
-/// A stator-h2 server on one accepted connection, until the connection ends; returns
-/// the connection's closing error, if any.
-async fn stator_server(sock: TcpStream, config: Config) -> Option<stator_h2::Error> {
+/// How a stator server's connection went.
+#[derive(Debug)]
+struct Served {
+    /// The connection's closing error, if any.
+    error: Option<stator_h2::Error>,
+    /// Every `Event::Reset`: stream, code, sent by the peer.
+    resets: Vec<(StreamId, ErrorCode, bool)>,
+}
+
+/// A stator-h2 server on one accepted connection, until the connection ends.
+async fn stator_server(sock: TcpStream, config: Config) -> Served {
     struct Plain {
         path: String,
         body: Vec<u8>,
@@ -231,6 +239,7 @@ async fn stator_server(sock: TcpStream, config: Config) -> Option<stator_h2::Err
     let mut plain: HashMap<u32, Plain> = HashMap::new();
     let mut ws: HashMap<u32, stator_ws::Connection> = HashMap::new();
     let mut closing = None;
+    let mut resets = Vec::new();
     let respond = |d: &mut Driver, stream: StreamId, p: Plain| {
         if p.path == "/shutdown" {
             d.conn.goaway(ErrorCode::NO_ERROR, b"shutdown requested");
@@ -299,7 +308,12 @@ async fn stator_server(sock: TcpStream, config: Config) -> Option<stator_h2::Err
                 p.trailers = Some(trailers);
                 respond(&mut d, stream, p);
             }
-            Event::Reset { stream, .. } => {
+            Event::Reset {
+                stream,
+                code,
+                remote,
+            } => {
+                resets.push((stream, code, remote));
                 plain.remove(&stream.get());
                 if let Some(mut w) = ws.remove(&stream.get()) {
                     w.reset();
@@ -309,7 +323,10 @@ async fn stator_server(sock: TcpStream, config: Config) -> Option<stator_h2::Err
             _ => {}
         }
     }
-    closing
+    Served {
+        error: closing,
+        resets,
+    }
 }
 
 /// Echoes every message a server-side WebSocket received; returns its output and whether
@@ -404,10 +421,7 @@ async fn h2_fetch(
 /// Starts a stator server on a loopback port; its handle returns the closing error.
 async fn spawn_stator_server(
     config: Config,
-) -> (
-    std::net::SocketAddr,
-    tokio::task::JoinHandle<Option<stator_h2::Error>>,
-) {
+) -> (std::net::SocketAddr, tokio::task::JoinHandle<Served>) {
     let (l, addr) = listener().await;
     let task = tokio::spawn(async move {
         let (sock, _) = l.accept().await.unwrap();
@@ -431,7 +445,7 @@ fn h2_client_simple_get() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body, HELLO);
         drop(client);
-        assert_eq!(server.await.unwrap(), None);
+        assert_eq!(server.await.unwrap().error, None);
     });
 }
 
@@ -500,6 +514,33 @@ fn h2_client_trailers_both_ways() {
 }
 
 #[test]
+fn h2_client_rst_stream_reaches_the_stator_server() {
+    run(async {
+        let (addr, server) = spawn_stator_server(Config::default()).await;
+        let client = h2_client(addr).await;
+        let req = Request::post("http://localhost/echo").body(()).unwrap();
+        let mut c = client.clone().ready().await.unwrap();
+        let (resp, mut send) = c.send_request(req, false).unwrap();
+        send.send_data(Bytes::from_static(b"never finished"), false)
+            .unwrap();
+        send.send_reset(h2::Reason::CANCEL);
+        // Every handle goes, so that h2 ends the connection when `client` does.
+        drop((resp, send, c));
+        // The connection carries on.
+        let (status, body, _) = h2_fetch(&client, Method::GET, "/", None, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, HELLO);
+        drop(client);
+        let served = server.await.unwrap();
+        assert_eq!(served.error, None);
+        assert_eq!(
+            served.resets,
+            vec![(StreamId::new(1).unwrap(), ErrorCode::CANCEL, true)]
+        );
+    });
+}
+
+#[test]
 fn stator_server_goaway_is_graceful_for_the_h2_client() {
     run(async {
         let (addr, server) = spawn_stator_server(Config::default()).await;
@@ -535,7 +576,7 @@ fn stator_server_goaway_is_graceful_for_the_h2_client() {
         assert!(refused.is_err(), "{refused:?}");
         // The server's connection ended without an error.
         drop(client);
-        assert_eq!(server.await.unwrap(), None);
+        assert_eq!(server.await.unwrap().error, None);
     });
 }
 
