@@ -17,7 +17,7 @@ use stator_http::body::{BodyLength, BodyTracker};
 use stator_http::ext::Protocol;
 
 use crate::budget::Budgets;
-use crate::flow::{RecvWindow, ReleasePolicy, SendWindow};
+use crate::flow::{RecvWindow, ReleasePolicy, SendWindow, WindowTuner};
 use crate::frame::{FrameLimits, FrameReader, HeaderBlockAssembler, Settings};
 use crate::stream::StreamTable;
 use crate::{ErrorCode, Limits, StreamId};
@@ -30,6 +30,7 @@ mod settings;
 mod shutdown;
 #[cfg(test)]
 mod tests;
+mod tuning;
 
 pub use error::{Error, LocalError};
 
@@ -67,6 +68,12 @@ pub struct Config {
     pub connect_protocols: Vec<Protocol>,
     /// When received data releases flow-control credit.
     pub flow_control: FlowControl,
+    /// Grow receive windows while the peer fills them within one round trip, up to
+    /// [`Limits::max_stream_window`] and [`Limits::max_connection_window`]; the round trip
+    /// is measured with `PING`s the machine sends itself (never reported as
+    /// [`Event::PingAck`]). Default off: windows stay at
+    /// [`Limits::initial_stream_window`] and [`Limits::connection_window`].
+    pub window_auto_tuning: bool,
 }
 
 /// Something that happened on the connection, in the order it happened.
@@ -219,6 +226,8 @@ pub struct Connection {
     unaccepted_resets: Vec<StreamId>,
     /// Our PINGs not yet acknowledged.
     pings_in_flight: u32,
+    /// Receive-window auto-tuning, if on.
+    tuning: Option<tuning::Tuning>,
     shutdown: shutdown::Shutdown,
     /// The last-stream-id of the peer's latest `GOAWAY`.
     goaway_received: Option<StreamId>,
@@ -245,6 +254,8 @@ struct StreamData {
     /// Server: the stream's [`Event::Request`] is queued and not yet polled (the
     /// application has not accepted the stream).
     request_pending: bool,
+    /// Grows the receive window, with [`Config::window_auto_tuning`].
+    tuner: Option<WindowTuner>,
 }
 
 impl Default for StreamData {
@@ -256,6 +267,7 @@ impl Default for StreamData {
             method: None,
             send_body: BodyTracker::new(BodyLength::UntilEnd),
             request_pending: false,
+            tuner: None,
         }
     }
 }
@@ -342,6 +354,9 @@ impl Connection {
             blocked: Vec::new(),
             unaccepted_resets: Vec::new(),
             pings_in_flight: 0,
+            tuning: config
+                .window_auto_tuning
+                .then(|| tuning::Tuning::new(limits.max_connection_window)),
             shutdown: shutdown::Shutdown::Open,
             goaway_received: None,
             head_hint: 0,
@@ -565,6 +580,10 @@ impl Connection {
             method,
             send_body: BodyTracker::new(BodyLength::UntilEnd),
             request_pending: false,
+            tuner: self
+                .tuning
+                .as_ref()
+                .map(|t| t.stream_tuner(self.config.limits.max_stream_window)),
         }
     }
 }

@@ -53,6 +53,7 @@ impl Connection {
             self.settings_deadline = now.checked_add(self.config.limits.settings_ack_timeout);
         }
         self.start_shutdown_clock(now);
+        self.rtt_ping(now);
     }
 
     pub(super) fn on_timeout(&mut self, now: Instant) {
@@ -102,10 +103,7 @@ impl Connection {
             for (_, _, data) in self.streams.iter_mut() {
                 data.send
                     .apply_initial_delta(delta)
-                    .map_err(|_| Error::Protocol {
-                        code: ErrorCode::FLOW_CONTROL_ERROR,
-                        reason: "SETTINGS_INITIAL_WINDOW_SIZE overflows a window",
-                    })?;
+                    .map_err(|e| super::recv::violation_error(e.on_settings()))?;
             }
         }
         if new.header_table_size != old.header_table_size || self.peer.is_none() {

@@ -508,3 +508,71 @@ fn only_streams_reset_before_their_request_is_polled_count_as_unaccepted() {
     let _ = events_of(&mut server);
     assert_eq!(server.budgets.pending_accept_resets.get(), 0);
 }
+
+// --- Receive-window auto-tuning (Config::window_auto_tuning) ---
+
+/// The client uploads `len` bytes on one stream to a server with this configuration;
+/// returns the pair and the stream.
+fn upload(server: Config, len: usize) -> (Pair, StreamId, Vec<Event>) {
+    let mut p = Pair::new(Config::default(), server);
+    let id = p.client.send_request(&post(None), false).unwrap();
+    let chunk = vec![1_u8; 16 * 1024];
+    let (mut sent, mut server_events) = (0, Vec::new());
+    for _ in 0..10_000 {
+        if sent >= len {
+            break;
+        }
+        let want = chunk.len().min(len - sent);
+        sent += p.client.send_data(id, &chunk[..want], false).unwrap();
+        server_events.extend(p.drive().1);
+    }
+    assert_eq!(sent, len);
+    (p, id, server_events)
+}
+
+fn tuning_config(on: bool) -> Config {
+    let mut config = Config {
+        window_auto_tuning: on,
+        ..Config::default()
+    };
+    config.limits.initial_stream_window = 64 * 1024;
+    config.limits.connection_window = 128 * 1024;
+    config.limits.max_stream_window = 1024 * 1024;
+    config.limits.max_connection_window = 2 * 1024 * 1024;
+    config
+}
+
+#[test]
+fn auto_tuning_grows_windows_a_fast_peer_fills_up_to_their_maximum() {
+    let (p, id, events) = upload(tuning_config(true), 8 * 1024 * 1024);
+    let stream = p.server.streams.get(id).unwrap();
+    assert_eq!(stream.recv.target(), 1024 * 1024, "grown to the maximum");
+    assert_eq!(p.server.conn_recv.target(), 2 * 1024 * 1024);
+    // The RTT PINGs are the machine's own business.
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::PingAck { .. })),
+        "{:?}",
+        events.iter().find(|e| matches!(e, Event::PingAck { .. }))
+    );
+    assert!(p.server.tuning.as_ref().unwrap().rtt().is_some());
+    // The client sees the larger window.
+    assert!(p.client.send_capacity(id) > 64 * 1024);
+}
+
+#[test]
+fn without_auto_tuning_windows_stay_and_no_ping_is_sent() {
+    let mut p = Pair::new(Config::default(), tuning_config(false));
+    let id = p.client.send_request(&post(None), false).unwrap();
+    assert_eq!(p.client.send_data(id, &[0; 1000], false).unwrap(), 1000);
+    let mut wire = Vec::new();
+    let _ = p.client.poll_output(&mut wire);
+    p.server.recv(p.now, &wire).unwrap();
+    assert!(
+        !frames_of(&mut p.server)
+            .iter()
+            .any(|f| matches!(f, Frame::Ping { .. }))
+    );
+    let (p, id, _) = upload(tuning_config(false), 1024 * 1024);
+    assert_eq!(p.server.streams.get(id).unwrap().recv.target(), 64 * 1024);
+    assert_eq!(p.server.conn_recv.target(), 128 * 1024);
+}
