@@ -19,11 +19,19 @@ struct AptTool {
 
 /// The tools every suite can count on. Suites join [`SUITES`] as the machines they test
 /// land; until then the toolbox is still installed and checked so the plumbing is proven.
-const APT_TOOLS: &[AptTool] = &[AptTool {
-    package: "curl",
-    program: "curl",
-    version_args: &["--version"],
-}];
+const APT_TOOLS: &[AptTool] = &[
+    AptTool {
+        package: "curl",
+        program: "curl",
+        version_args: &["--version"],
+    },
+    // nghttp and h2load: HTTP/2 client and load generator (the `h2` suite).
+    AptTool {
+        package: "nghttp2-client",
+        program: "nghttp",
+        version_args: &["--version"],
+    },
+];
 
 /// An interop suite: a name, what it proves, and how to run it.
 struct Suite {
@@ -38,6 +46,11 @@ const SUITES: &[Suite] = &[
         name: "curl",
         about: "curl against a stator-h1 server: keep-alive, chunked, trailers, 100-continue, HEAD",
         run: crate::curl::run,
+    },
+    Suite {
+        name: "h2",
+        about: "nghttp, h2load and python h2+wsproto (RFC 8441) against a stator-h2 h2c server",
+        run: crate::h2::run,
     },
     Suite {
         name: "autobahn",

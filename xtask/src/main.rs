@@ -16,6 +16,7 @@ mod autobahn;
 mod cmd;
 mod curl;
 mod fuzz;
+mod h2;
 mod interop;
 mod qpack;
 

@@ -80,6 +80,7 @@ impl TokenBucket {
         }
     }
 
+    #[cfg(test)]
     /// Whole tokens available at `now`.
     pub(crate) fn available(&mut self, now: Instant) -> u64 {
         self.refill(now);
@@ -120,11 +121,13 @@ impl Counter {
         self.count = 0;
     }
 
+    #[cfg(test)]
     /// How many are counted.
     pub(crate) fn get(&self) -> u32 {
         self.count
     }
 
+    #[cfg(test)]
     /// Whether another [`increment`](Self::increment) would fail.
     pub(crate) fn is_full(&self) -> bool {
         self.count >= self.max

@@ -69,16 +69,11 @@
 
 #![forbid(unsafe_code)]
 
-// Some building blocks are not composed by the connection yet (window auto-tuning,
-// the table's ticketed queue, a few accessors used by unit tests only).
-#[allow(dead_code)]
 mod budget;
 mod conn;
 mod error_code;
-#[allow(dead_code)]
 mod flow;
 mod limits;
-#[allow(dead_code)]
 mod stream;
 mod stream_id;
 

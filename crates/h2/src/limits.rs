@@ -167,6 +167,22 @@ pub struct Limits {
     /// Bounds our own queue when the peer advertises a small limit (even 0); beyond it,
     /// opening a stream fails with a limit error the application sees.
     pub max_queued_local_streams: usize,
+
+    /// How long a graceful shutdown waits for the ACK of the PING it sends with its first
+    /// `GOAWAY` (RFC 9113 §6.8) before sending the final `GOAWAY` anyway. Default 1 s:
+    /// several round trips of any usable path.
+    ///
+    /// Stops a peer that never answers from holding the shutdown in its first phase,
+    /// where it could still open streams, forever.
+    pub shutdown_ping_timeout: Duration,
+
+    /// How long streams may keep running after the final `GOAWAY` of a graceful shutdown;
+    /// then those still active are reset with `CANCEL` and the connection closes.
+    /// Default 30 s.
+    ///
+    /// Stops a slow or stalled peer (a response never read, a request never finished)
+    /// from keeping a draining connection, and its memory, alive without end.
+    pub shutdown_drain_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -194,6 +210,8 @@ impl Default for Limits {
             closed_stream_memory: 1_024,
             settings_ack_timeout: Duration::from_secs(10),
             max_queued_local_streams: 1_024,
+            shutdown_ping_timeout: Duration::from_secs(1),
+            shutdown_drain_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -217,6 +235,8 @@ mod tests {
         // A header block that fits the list limit must be assemblable.
         assert!(l.max_header_block_size >= l.max_header_list_size);
         assert_eq!(l.settings_ack_timeout, Duration::from_secs(10));
+        assert_eq!(l.shutdown_ping_timeout, Duration::from_secs(1));
+        assert_eq!(l.shutdown_drain_timeout, Duration::from_secs(30));
         assert_eq!((l.reset_burst, l.reset_refill_per_sec), (1_000, 33));
         assert_eq!((l.glitch_burst, l.glitch_refill_per_sec), (10_000, 330));
     }

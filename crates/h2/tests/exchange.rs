@@ -102,7 +102,16 @@ fn content_length_mismatch_resets_the_stream() {
     let mut head = req(Method::POST, "/");
     head.headers.insert("content-length", "3".parse().unwrap());
     let id = pair.client.send_request(&head, false).unwrap();
-    pair.client.send_data(id, b"toolong", true).unwrap();
+    // Our own machine refuses to send it (LocalError, nothing sent)…
+    assert!(matches!(
+        pair.client.send_data(id, b"toolong", true),
+        Err(LocalError::ContentLength { .. })
+    ));
+    pair.drive();
+    // …so the peer's side is played with a raw DATA frame.
+    let mut wire = Vec::new();
+    let _ = stator_h2::frame::write_data(&mut wire, id, b"toolong", true, None);
+    pair.server.recv(pair.now, &wire).unwrap();
     pair.drive();
     let ev = pair.take_client_events();
     assert!(
@@ -497,7 +506,10 @@ fn initial_window_decrease_makes_a_send_window_negative() {
     frame::write_settings_ack(&mut wire);
     client.recv(now, &wire).unwrap();
     let id = client.send_request(&req(Method::POST, "/"), false).unwrap();
-    assert_eq!(client.send_data(id, &vec![0; 60_000], false).unwrap(), 60_000);
+    assert_eq!(
+        client.send_data(id, &vec![0; 60_000], false).unwrap(),
+        60_000
+    );
     let mut out = Vec::new();
     let _ = client.poll_output(&mut out);
     // RFC 9113 §6.9.2: 1,000 - 60,000 leaves the stream window at -59,000.

@@ -92,4 +92,30 @@ pub enum LocalError {
     /// Too many PINGs are awaiting acknowledgment.
     #[error("too many pings in flight")]
     TooManyPings,
+    /// The head's field section is larger than the peer's `SETTINGS_MAX_HEADER_LIST_SIZE`
+    /// (RFC 9113 §6.5.2, §10.5.1): the peer would refuse it, so it is not sent.
+    #[error("header list of {size} octets exceeds the peer's limit of {limit}")]
+    HeaderListTooLarge {
+        /// The section's size as RFC 9113 counts it (name + value + 32 per field).
+        size: usize,
+        /// The peer's `SETTINGS_MAX_HEADER_LIST_SIZE`.
+        limit: u32,
+    },
+    /// The head's Content-Length cannot be parsed (RFC 9110 §8.6): the message would be
+    /// malformed (RFC 9113 §8.1.1).
+    #[error("invalid Content-Length: {0}")]
+    InvalidContentLength(stator_http::body::ContentLengthError),
+    /// The content sent does not match the Content-Length we declared (RFC 9113 §8.1.1):
+    /// more than declared (nothing was sent, the stream is unchanged), or the message was
+    /// ended short (nothing was sent and the stream was reset with `INTERNAL_ERROR`, so
+    /// the peer never sees a malformed message; an [`Event::Reset`](super::Event::Reset)
+    /// follows). A request head that ends the stream while declaring content is refused
+    /// before it has a stream: `stream` is then 0.
+    #[error("stream {stream}: {error}")]
+    ContentLength {
+        /// The stream (0 for a request head refused before it was given one).
+        stream: StreamId,
+        /// How the content and the Content-Length disagree.
+        error: stator_http::body::BodyError,
+    },
 }

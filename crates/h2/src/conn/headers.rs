@@ -120,14 +120,18 @@ impl Connection {
     }
 
     /// HPACK errors are connection errors (RFC 9113 §4.3): `COMPRESSION_ERROR`, or
-    /// `ENHANCE_YOUR_CALM` for a decoder limit (the HPACK bomb).
+    /// `ENHANCE_YOUR_CALM` for a decoder limit (the HPACK bomb). A dynamic table size
+    /// update above our `SETTINGS_HEADER_TABLE_SIZE` is a decoding error, not a resource
+    /// limit (RFC 7541 §4.2: "MUST treat ... as a decoding error"; §6.3), so it is
+    /// `COMPRESSION_ERROR` too.
     fn hpack<S: FieldSink>(
         &mut self,
         block: &HeaderBlock,
         sink: &mut S,
     ) -> Result<Result<(), FieldError>, Error> {
         self.decoder.decode_into(&block.block, sink).map_err(|e| {
-            if e.is_limit() {
+            let decoding = matches!(e, stator_hpack::Error::SizeUpdateAboveLimit { .. });
+            if e.is_limit() && !decoding {
                 Error::Limit {
                     limit: "decoded header list (HPACK)",
                 }
@@ -167,6 +171,11 @@ impl Connection {
         };
         if !self.track_body(id, length, end_stream) {
             return self.stream_error(id, ErrorCode::PROTOCOL_ERROR);
+        }
+        if let Some(data) = self.streams.get_mut(id) {
+            data.request_pending = true;
+            // The response's content rules depend on it (RFC 9110 §6.4.1: HEAD).
+            data.method = Some(head.method.clone());
         }
         self.events.push_back(Event::Request {
             stream: id,

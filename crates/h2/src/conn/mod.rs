@@ -17,7 +17,7 @@ use stator_http::body::{BodyLength, BodyTracker};
 use stator_http::ext::Protocol;
 
 use crate::budget::Budgets;
-use crate::flow::{RecvWindow, ReleasePolicy, SendWindow};
+use crate::flow::{RecvWindow, ReleasePolicy, SendWindow, WindowTuner};
 use crate::frame::{FrameLimits, FrameReader, HeaderBlockAssembler, Settings};
 use crate::stream::StreamTable;
 use crate::{ErrorCode, Limits, StreamId};
@@ -28,6 +28,9 @@ mod recv;
 mod send;
 mod settings;
 mod shutdown;
+#[cfg(test)]
+mod tests;
+mod tuning;
 
 pub use error::{Error, LocalError};
 
@@ -65,6 +68,12 @@ pub struct Config {
     pub connect_protocols: Vec<Protocol>,
     /// When received data releases flow-control credit.
     pub flow_control: FlowControl,
+    /// Grow receive windows while the peer fills them within one round trip, up to
+    /// [`Limits::max_stream_window`] and [`Limits::max_connection_window`]; the round trip
+    /// is measured with `PING`s the machine sends itself (never reported as
+    /// [`Event::PingAck`]). Default off: windows stay at
+    /// [`Limits::initial_stream_window`] and [`Limits::connection_window`].
+    pub window_auto_tuning: bool,
 }
 
 /// Something that happened on the connection, in the order it happened.
@@ -217,6 +226,8 @@ pub struct Connection {
     unaccepted_resets: Vec<StreamId>,
     /// Our PINGs not yet acknowledged.
     pings_in_flight: u32,
+    /// Receive-window auto-tuning, if on.
+    tuning: Option<tuning::Tuning>,
     shutdown: shutdown::Shutdown,
     /// The last-stream-id of the peer's latest `GOAWAY`.
     goaway_received: Option<StreamId>,
@@ -235,8 +246,16 @@ struct StreamData {
     recv: RecvWindow,
     /// The received message's content, held to its Content-Length (RFC 9113 §8.1.1).
     body: BodyTracker,
-    /// Client: the method of our request (decides the response's content rules).
+    /// The request's method: ours (client) or the peer's (server); it decides the
+    /// response's content rules (RFC 9110 §6.4.1).
     method: Option<Method>,
+    /// The content we send, held to our own Content-Length (RFC 9113 §8.1.1).
+    send_body: BodyTracker,
+    /// Server: the stream's [`Event::Request`] is queued and not yet polled (the
+    /// application has not accepted the stream).
+    request_pending: bool,
+    /// Grows the receive window, with [`Config::window_auto_tuning`].
+    tuner: Option<WindowTuner>,
 }
 
 impl Default for StreamData {
@@ -246,6 +265,9 @@ impl Default for StreamData {
             recv: RecvWindow::new(0, 0, ReleasePolicy::Manual),
             body: BodyTracker::new(BodyLength::UntilEnd),
             method: None,
+            send_body: BodyTracker::new(BodyLength::UntilEnd),
+            request_pending: false,
+            tuner: None,
         }
     }
 }
@@ -332,6 +354,9 @@ impl Connection {
             blocked: Vec::new(),
             unaccepted_resets: Vec::new(),
             pings_in_flight: 0,
+            tuning: config
+                .window_auto_tuning
+                .then(|| tuning::Tuning::new(limits.max_connection_window)),
             shutdown: shutdown::Shutdown::Open,
             goaway_received: None,
             head_hint: 0,
@@ -387,19 +412,28 @@ impl Connection {
         Some(event)
     }
 
-    /// When [`Connection::handle_timeout`] must be called next (the SETTINGS
-    /// acknowledgment timeout, RFC 9113 §6.5.3), if ever. The timer starts at the first
-    /// `now` the connection is given.
+    /// When [`Connection::handle_timeout`] must be called next, if ever: the SETTINGS
+    /// acknowledgment timeout (RFC 9113 §6.5.3) and the graceful shutdown's deadlines
+    /// (§6.8). Timers start at the first `now` the connection is given. Poll it again
+    /// after every call that takes input or sends.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        if self.closed || !self.settings_ack_pending {
+        if self.closed {
             return None;
         }
-        self.settings_deadline
+        let settings = self.settings_deadline.filter(|_| self.settings_ack_pending);
+        match (settings, self.shutdown.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Runs the timers due at `now`: our SETTINGS unacknowledged past
-    /// [`Limits::settings_ack_timeout`] ⇒ `GOAWAY` `SETTINGS_TIMEOUT`.
+    /// [`Limits::settings_ack_timeout`] ⇒ `GOAWAY` `SETTINGS_TIMEOUT`; during a graceful
+    /// shutdown, the drain PING unanswered past [`Limits::shutdown_ping_timeout`] ⇒ the
+    /// final `GOAWAY` anyway, and streams still active past
+    /// [`Limits::shutdown_drain_timeout`] ⇒ each reset with `CANCEL`, then
+    /// [`Event::Closed`].
     pub fn handle_timeout(&mut self, now: Instant) {
         self.on_timeout(now);
     }
@@ -465,8 +499,9 @@ impl Connection {
     }
 
     /// [`FlowControl::Manual`]: gives back `n` bytes of flow-control credit on `stream`
-    /// (and the connection), as the application consumes data. A stream that has closed
-    /// meanwhile gives back the connection's share only.
+    /// (and the connection), as the application consumes data. When a stream closes or
+    /// is reset, whatever it still held goes back to the connection window at once, so
+    /// releasing on a stream that is gone does nothing (RFC 9113 §6.9).
     pub fn release_capacity(&mut self, stream: StreamId, n: usize) -> Result<(), LocalError> {
         self.release(stream, u32::try_from(n).unwrap_or(u32::MAX));
         Ok(())
@@ -480,7 +515,10 @@ impl Connection {
     /// Starts closing. With `NO_ERROR` the shutdown is graceful and two-phase (RFC 9113
     /// §6.8): a `GOAWAY` with the maximum stream id, then, after a round trip, one with
     /// the last stream actually accepted; streams in flight finish, new ones are refused,
-    /// and [`Event::Closed`] follows when all are done. Any other code closes at once.
+    /// and [`Event::Closed`] follows when all are done. Two timers bound it (see
+    /// [`handle_timeout`](Self::handle_timeout)): a peer that never answers the PING, or
+    /// streams that never finish, cannot hold the connection open. Any other code closes
+    /// at once.
     pub fn goaway(&mut self, code: ErrorCode, debug_data: &[u8]) {
         self.start_goaway(code, debug_data);
     }
@@ -540,6 +578,12 @@ impl Connection {
             recv: RecvWindow::new(recv, recv, ReleasePolicy::Manual),
             body: BodyTracker::new(BodyLength::UntilEnd),
             method,
+            send_body: BodyTracker::new(BodyLength::UntilEnd),
+            request_pending: false,
+            tuner: self
+                .tuning
+                .as_ref()
+                .map(|t| t.stream_tuner(self.config.limits.max_stream_window)),
         }
     }
 }

@@ -77,7 +77,7 @@ impl Connection {
             }
             Frame::RstStream { stream_id, code } => self.on_rst_stream(now, stream_id, code),
             Frame::Settings(f) => self.on_settings(now, &f),
-            Frame::Ping { ack, data } => self.on_ping(ack, data),
+            Frame::Ping { ack, data } => self.on_ping(now, ack, data),
             Frame::GoAway {
                 last_stream_id,
                 code,
@@ -136,6 +136,7 @@ impl Connection {
         self.conn_recv
             .recv_data(flow_len)
             .map_err(|e| violation_error(e.on(StreamId::ZERO)))?;
+        self.tune_connection(now, flow_len);
         let data_len = u32::try_from(data.len()).unwrap_or(u32::MAX);
         let padding = flow_len.saturating_sub(data_len);
         let action = self.on_stream_frame(id, stream::Frame::Data { end_stream })?;
@@ -160,6 +161,10 @@ impl Connection {
             self.announce_connection_window();
             return self.violation(id, e.on(id));
         }
+        self.tune_stream(now, id, flow_len);
+        let Some(stream) = self.streams.get_mut(id) else {
+            return Ok(());
+        };
         let content = stream.body.on_data(data.len()).and_then(|()| {
             if end_stream {
                 stream.body.on_end()
@@ -168,9 +173,8 @@ impl Connection {
             }
         });
         if content.is_err() {
-            // RFC 9113 §8.1.1: content not matching Content-Length is malformed.
-            self.conn_recv.release(flow_len);
-            self.announce_connection_window();
+            // RFC 9113 §8.1.1: content not matching Content-Length is malformed. The
+            // frame's connection credit comes back as the stream is dropped.
             return self.stream_error(id, ErrorCode::PROTOCOL_ERROR);
         }
         // Padding is never the application's: give it back at once.
@@ -201,6 +205,8 @@ impl Connection {
 
     fn on_rst_stream(&mut self, now: Instant, id: StreamId, code: ErrorCode) -> Result<(), Error> {
         let known = self.streams.get(id).is_some();
+        // The stream's flag, not a scan of the event queue: O(1) whatever the backlog.
+        let unaccepted = self.streams.get(id).is_some_and(|d| d.request_pending);
         let Some(_) = self.on_stream_frame(id, stream::Frame::RstStream)? else {
             return self.glitch(now);
         };
@@ -211,10 +217,6 @@ impl Connection {
             .map_err(|_| Error::Limit {
                 limit: "stream resets (rapid reset)",
             })?;
-        let unaccepted = self
-            .events
-            .iter()
-            .any(|e| matches!(e, Event::Request { stream, .. } if *stream == id));
         if unaccepted {
             self.budgets
                 .pending_accept_resets
@@ -261,9 +263,9 @@ impl Connection {
         Ok(())
     }
 
-    fn on_ping(&mut self, ack: bool, data: [u8; 8]) -> Result<(), Error> {
+    fn on_ping(&mut self, now: Instant, ack: bool, data: [u8; 8]) -> Result<(), Error> {
         if ack {
-            if !self.on_shutdown_ping(data) {
+            if !self.on_rtt_ping(now, data) && !self.on_shutdown_ping(data) {
                 self.pings_in_flight = self.pings_in_flight.saturating_sub(1);
                 self.events.push_back(Event::PingAck { payload: data });
             }

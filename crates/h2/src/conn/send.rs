@@ -2,8 +2,9 @@
 //! request queue, and the output buffer with its bound (backpressure).
 
 use http::{HeaderMap, Method, request, response};
+use stator_http::body::{BodyError, BodyLength, BodyTracker};
 use stator_http::ext::Protocol;
-use stator_http::fields::{self, Field};
+use stator_http::fields::{self, EncodedFields, Field};
 
 use crate::flow;
 use crate::frame;
@@ -18,6 +19,16 @@ pub(super) const OUTPUT_BOUND: usize = 256 * 1024;
 
 /// PINGs of ours awaiting acknowledgment.
 const MAX_PINGS_IN_FLIGHT: u32 = 16;
+
+/// The content tracker for a message that declares `length`; a head that ends the
+/// message at once must not declare content (RFC 9113 §8.1.1).
+fn declared_body(length: BodyLength, end_stream: bool) -> Result<BodyTracker, BodyError> {
+    let tracker = BodyTracker::new(length);
+    if end_stream {
+        tracker.on_end()?;
+    }
+    Ok(tracker)
+}
 
 fn not_writable(id: StreamId, e: SendError) -> LocalError {
     let _ = e;
@@ -105,7 +116,9 @@ impl Connection {
         if self.goaway_received.is_some() {
             return Err(LocalError::GoingAway);
         }
-        fields::encode_request(head).map_err(LocalError::InvalidHead)?;
+        // Checked now so the caller hears at once; a queued request is checked again
+        // when it goes, under the peer's SETTINGS in force then.
+        self.check_request(head, end_stream)?;
         let extended = head.extensions.get::<Protocol>().is_some();
         let must_wait = extended && self.peer.is_none();
         if self.queue.is_empty() && !must_wait && self.streams.can_open_local() {
@@ -138,13 +151,45 @@ impl Connection {
         Ok(id)
     }
 
-    /// Opens the next stream with this request head (already validated).
+    /// Whether the peer would take this field section: its size against the peer's
+    /// `SETTINGS_MAX_HEADER_LIST_SIZE` (RFC 9113 §6.5.2: unlimited until it says).
+    fn check_list_size(&self, fields: &EncodedFields<'_>) -> Result<(), LocalError> {
+        let size = fields.header_list_size();
+        match self.peer.as_ref().and_then(|s| s.max_header_list_size) {
+            Some(limit) if size > limit as usize => {
+                Err(LocalError::HeaderListTooLarge { size, limit })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Validates a request head and returns the tracker of the content it declares.
+    fn check_request(
+        &self,
+        head: &request::Parts,
+        end_stream: bool,
+    ) -> Result<BodyTracker, LocalError> {
+        let fields = fields::encode_request(head).map_err(LocalError::InvalidHead)?;
+        self.check_list_size(&fields)?;
+        let length = BodyLength::for_request(&head.method, &head.headers)
+            .map_err(LocalError::InvalidContentLength)?;
+        // No stream yet: the error names stream 0.
+        declared_body(length, end_stream).map_err(|error| LocalError::ContentLength {
+            stream: StreamId::ZERO,
+            error,
+        })
+    }
+
+    /// Opens the next stream with this request head; nothing is opened if the head
+    /// fails its checks.
     fn open_request(
         &mut self,
         head: &request::Parts,
         end_stream: bool,
     ) -> Result<StreamId, LocalError> {
-        let data = self.new_stream_data(Some(head.method.clone()));
+        let send_body = self.check_request(head, end_stream)?;
+        let mut data = self.new_stream_data(Some(head.method.clone()));
+        data.send_body = send_body;
         let id = match self.streams.open_local(end_stream, data) {
             Ok(id) => id,
             Err((OpenError::IdsExhausted, _)) => return Err(LocalError::StreamIdsExhausted),
@@ -189,10 +234,14 @@ impl Connection {
             };
             match self.open_request(&q.head, q.end_stream) {
                 Ok(id) => debug_assert_eq!(id, q.id),
-                Err(reason) => self.events.push_back(Event::Refused {
-                    stream: q.id,
-                    reason,
-                }),
+                Err(reason) => {
+                    // Not opened: burn its id so the ones promised after it stay right.
+                    let _ = self.streams.skip_local();
+                    self.events.push_back(Event::Refused {
+                        stream: q.id,
+                        reason,
+                    });
+                }
             }
         }
     }
@@ -207,13 +256,28 @@ impl Connection {
             return Err(LocalError::GoingAway);
         }
         let fields = fields::encode_response(head).map_err(LocalError::InvalidHead)?;
-        if self.streams.get(id).is_none() {
+        let Some(method) = self.streams.get(id).map(|d| d.method.clone()) else {
             return Err(LocalError::UnknownStream(id));
-        }
+        };
+        self.check_list_size(&fields)?;
         let informational = head.status.is_informational();
+        let send_body = if informational {
+            None
+        } else {
+            let method = method.unwrap_or(Method::GET);
+            let length = BodyLength::for_response(&method, head.status, &head.headers)
+                .map_err(LocalError::InvalidContentLength)?;
+            Some(
+                declared_body(length, end_stream)
+                    .map_err(|error| LocalError::ContentLength { stream: id, error })?,
+            )
+        };
         self.streams
             .send_headers(id, end_stream, informational)
             .map_err(|e| not_writable(id, e))?;
+        if let (Some(tracker), Some(data)) = (send_body, self.streams.get_mut(id)) {
+            data.send_body = tracker;
+        }
         self.write_fields(id, fields, end_stream);
         self.forget_if_closed(id);
         Ok(())
@@ -228,8 +292,16 @@ impl Connection {
             return Err(LocalError::GoingAway);
         }
         let fields = fields::encode_trailers(trailers).map_err(LocalError::InvalidHead)?;
-        if self.streams.get(id).is_none() {
+        let Some(send_body) = self.streams.get(id).map(|d| d.send_body) else {
             return Err(LocalError::UnknownStream(id));
+        };
+        self.check_list_size(&fields)?;
+        // Checks the state first, so a stream that cannot send is not reset for this.
+        self.streams
+            .send_data(id, false)
+            .map_err(|e| not_writable(id, e))?;
+        if let Err(error) = send_body.on_end() {
+            return Err(self.abort_short_content(id, error));
         }
         self.streams
             .send_headers(id, true, false)
@@ -272,6 +344,17 @@ impl Connection {
         self.streams
             .send_data(id, false)
             .map_err(|e| not_writable(id, e))?;
+        // Our own Content-Length holds us too (RFC 9113 §8.1.1): refuse content beyond it,
+        // and an end short of it.
+        if let Some(stream) = self.streams.get(id) {
+            let mut after = stream.send_body;
+            if let Err(error) = after.on_data(data.len()) {
+                return Err(LocalError::ContentLength { stream: id, error });
+            }
+            if end_stream && let Err(error) = after.on_end() {
+                return Err(self.abort_short_content(id, error));
+            }
+        }
         let n = data.len().min(self.capacity(id));
         let fin = end_stream && n == data.len();
         if n == 0 && !fin {
@@ -295,6 +378,7 @@ impl Connection {
         let n32 = u32::try_from(n).unwrap_or(u32::MAX);
         if let Some(stream) = self.streams.get_mut(id) {
             let _ = flow::consume(&mut self.conn_send, &mut stream.send, n32);
+            let _ = stream.send_body.on_data(n);
         }
         if n < data.len() && !self.blocked.contains(&id) {
             self.blocked.push(id);
@@ -304,6 +388,22 @@ impl Connection {
             self.forget_if_closed(id);
         }
         Ok(n)
+    }
+
+    /// The application ended a message short of its Content-Length: nothing more is
+    /// sent for it but `RST_STREAM` `INTERNAL_ERROR` (RFC 9113 §8.1.1: the peer must not
+    /// see a malformed message complete), and [`Event::Reset`] tells the application.
+    fn abort_short_content(&mut self, id: StreamId, error: BodyError) -> LocalError {
+        if self.streams.send_reset(id).is_ok() {
+            frame::write_rst_stream(&mut self.out, id, ErrorCode::INTERNAL_ERROR);
+            self.events.push_back(Event::Reset {
+                stream: id,
+                code: ErrorCode::INTERNAL_ERROR,
+                remote: false,
+            });
+        }
+        self.forget(id);
+        LocalError::ContentLength { stream: id, error }
     }
 
     pub(super) fn reset_by_app(&mut self, id: StreamId, code: ErrorCode) -> Result<(), LocalError> {
@@ -327,24 +427,24 @@ impl Connection {
         Ok(())
     }
 
+    /// Gives back `n` bytes of a stream's credit, and the same of the connection's. A
+    /// forgotten stream already gave its connection credit back when it was dropped
+    /// (`remove_stream`), so nothing is released twice.
     pub(super) fn release(&mut self, id: StreamId, n: u32) {
-        if let Some(stream) = self.streams.get_mut(id) {
-            let n = stream.recv.release(n);
-            if let Some(inc) = stream.recv.poll_window_update()
-                && self
-                    .streams
-                    .state(id)
-                    .is_some_and(crate::stream::StreamState::can_recv)
-            {
-                frame::write_window_update(&mut self.out, id, inc);
-            }
-            self.conn_recv.release(n);
-        } else {
-            self.conn_recv.release(n);
+        let Some(stream) = self.streams.get_mut(id) else {
+            return;
+        };
+        let n = stream.recv.release(n);
+        if let Some(inc) = stream.recv.poll_window_update()
+            && self
+                .streams
+                .state(id)
+                .is_some_and(crate::stream::StreamState::can_recv)
+        {
+            frame::write_window_update(&mut self.out, id, inc);
         }
-        if let Some(inc) = self.conn_recv.poll_window_update() {
-            frame::write_window_update(&mut self.out, StreamId::ZERO, inc);
-        }
+        self.conn_recv.release(n);
+        self.announce_connection_window();
     }
 
     /// Auto flow control releases a `DATA` event's credit as it is taken; a `Request`
@@ -358,6 +458,9 @@ impl Connection {
                 }
             }
             Event::Request { stream, .. } => {
+                if let Some(data) = self.streams.get_mut(*stream) {
+                    data.request_pending = false;
+                }
                 if let Some(pos) = self.unaccepted_resets.iter().position(|s| s == stream) {
                     self.unaccepted_resets.swap_remove(pos);
                     self.budgets.pending_accept_resets.decrement();

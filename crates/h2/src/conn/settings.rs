@@ -52,6 +52,8 @@ impl Connection {
         if self.settings_ack_pending && self.settings_deadline.is_none() {
             self.settings_deadline = now.checked_add(self.config.limits.settings_ack_timeout);
         }
+        self.start_shutdown_clock(now);
+        self.rtt_ping(now);
     }
 
     pub(super) fn on_timeout(&mut self, now: Instant) {
@@ -62,7 +64,9 @@ impl Connection {
         if self.settings_ack_pending && self.settings_deadline.is_some_and(|d| d <= now) {
             // RFC 9113 §6.5.3: connection error SETTINGS_TIMEOUT.
             self.connection_error(Error::SettingsTimeout);
+            return;
         }
+        self.on_shutdown_timeout(now);
     }
 
     /// A SETTINGS frame from the peer (RFC 9113 §6.5.3).
@@ -99,10 +103,7 @@ impl Connection {
             for (_, _, data) in self.streams.iter_mut() {
                 data.send
                     .apply_initial_delta(delta)
-                    .map_err(|_| Error::Protocol {
-                        code: ErrorCode::FLOW_CONTROL_ERROR,
-                        reason: "SETTINGS_INITIAL_WINDOW_SIZE overflows a window",
-                    })?;
+                    .map_err(|e| super::recv::violation_error(e.on_settings()))?;
             }
         }
         if new.header_table_size != old.header_table_size || self.peer.is_none() {

@@ -1,6 +1,8 @@
 //! Closing: `GOAWAY` sent (graceful two-phase or immediate) and received (RFC 9113 §6.8),
 //! connection errors (§5.4.1), stream resets for stream errors (§5.4.2), end of input.
 
+use std::time::Instant;
+
 use bytes::Bytes;
 
 use crate::frame;
@@ -12,15 +14,36 @@ use super::{Connection, Error, Event, LocalError};
 /// The PING payload of the graceful shutdown's round trip.
 const SHUTDOWN_PING: [u8; 8] = *b"h2 drain";
 
-/// Where the connection is in closing.
+/// Where the connection is in closing. A deadline is `None` only until the machine first
+/// learns the time (a `goaway` before any `recv`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Shutdown {
     /// Not closing.
     Open,
-    /// We sent the first `GOAWAY` (2^31 - 1) and a PING; its ACK triggers the second.
-    Draining,
-    /// We sent the final `GOAWAY`: streams above it are ignored; close when all finish.
-    Drained,
+    /// We sent the first `GOAWAY` (2^31 - 1) and a PING; its ACK, or the deadline
+    /// ([`Limits::shutdown_ping_timeout`](crate::Limits::shutdown_ping_timeout)) for a
+    /// peer that never answers, triggers the second.
+    Draining {
+        /// When we stop waiting for the PING's ACK.
+        deadline: Option<Instant>,
+    },
+    /// We sent the final `GOAWAY`: streams above it are ignored; close when all finish,
+    /// or reset what is left at the deadline
+    /// ([`Limits::shutdown_drain_timeout`](crate::Limits::shutdown_drain_timeout)).
+    Drained {
+        /// When the streams still active are reset and the connection closes.
+        deadline: Option<Instant>,
+    },
+}
+
+impl Shutdown {
+    /// The deadline of the current phase, if any.
+    pub(super) fn deadline(self) -> Option<Instant> {
+        match self {
+            Shutdown::Open => None,
+            Shutdown::Draining { deadline } | Shutdown::Drained { deadline } => deadline,
+        }
+    }
 }
 
 /// The rule behind a stream-table violation, for logs.
@@ -116,11 +139,29 @@ impl Connection {
     /// Removes a stream from the table, frees its slot for a queued request, and checks
     /// whether a closing connection is done.
     pub(super) fn forget(&mut self, id: StreamId) {
-        if self.streams.remove(id).is_some() {
-            self.blocked.retain(|b| *b != id);
+        if self.remove_stream(id) {
             self.pump_queue();
         }
         self.check_done();
+    }
+
+    /// Drops a stream's state. Data the application received on it but never released
+    /// ([`FlowControl::Manual`](super::FlowControl::Manual), or `Data` events not yet
+    /// polled) gives its connection credit back now: the stream's own window no longer
+    /// matters, and the connection window must not shrink for good because a stream
+    /// ended early (RFC 9113 §6.9; a reset stream would otherwise leak it). Later
+    /// releases on the stream are then no-ops.
+    fn remove_stream(&mut self, id: StreamId) -> bool {
+        let Some(data) = self.streams.remove(id) else {
+            return false;
+        };
+        self.blocked.retain(|b| *b != id);
+        let held = data.recv.buffered();
+        if held > 0 {
+            self.conn_recv.release(held);
+            self.announce_connection_window();
+        }
+        true
     }
 
     /// Forgets the stream if both directions are over.
@@ -136,8 +177,8 @@ impl Connection {
 
     /// Closes gracefully once `GOAWAY` has settled and no stream is left.
     pub(super) fn check_done(&mut self) {
-        let settled =
-            self.shutdown == Shutdown::Drained || self.streams_goaway_received().is_some();
+        let settled = matches!(self.shutdown, Shutdown::Drained { .. })
+            || self.streams_goaway_received().is_some();
         if !self.closed
             && settled
             && self.active_streams() == 0
@@ -170,21 +211,79 @@ impl Connection {
         // streams; after a round trip we know which it opened meanwhile.
         let _ = frame::write_goaway(&mut self.out, StreamId::MAX, code, debug_data);
         frame::write_ping(&mut self.out, SHUTDOWN_PING, false);
-        self.shutdown = Shutdown::Draining;
+        let timeout = self.config.limits.shutdown_ping_timeout;
+        self.shutdown = Shutdown::Draining {
+            deadline: self.now.and_then(|now| now.checked_add(timeout)),
+        };
         self.refuse_queue(&LocalError::GoingAway);
     }
 
-    /// A PING ACK arrived; `true` if it was the graceful shutdown's.
+    /// A PING ACK arrived; `true` if it was the graceful shutdown's (also when it comes
+    /// after its deadline: it is ours, not the application's).
     pub(super) fn on_shutdown_ping(&mut self, payload: [u8; 8]) -> bool {
-        if payload != SHUTDOWN_PING || self.shutdown != Shutdown::Draining {
+        if payload != SHUTDOWN_PING || self.shutdown == Shutdown::Open {
             return false;
         }
+        if matches!(self.shutdown, Shutdown::Draining { .. }) {
+            self.send_final_goaway();
+        }
+        true
+    }
+
+    /// The second phase of a graceful shutdown (RFC 9113 §6.8): `GOAWAY` with the last
+    /// stream the peer opened, which we will still serve.
+    fn send_final_goaway(&mut self) {
         let last = self.streams.ids().highest_peer();
         let _ = frame::write_goaway(&mut self.out, last, ErrorCode::NO_ERROR, &[]);
         self.streams.goaway_sent(last);
-        self.shutdown = Shutdown::Drained;
+        let timeout = self.config.limits.shutdown_drain_timeout;
+        self.shutdown = Shutdown::Drained {
+            deadline: self.now.and_then(|now| now.checked_add(timeout)),
+        };
         self.check_done();
-        true
+    }
+
+    /// Starts a shutdown deadline that was set before the machine knew the time.
+    pub(super) fn start_shutdown_clock(&mut self, now: Instant) {
+        let limits = &self.config.limits;
+        match &mut self.shutdown {
+            Shutdown::Draining { deadline } if deadline.is_none() => {
+                *deadline = now.checked_add(limits.shutdown_ping_timeout);
+            }
+            Shutdown::Drained { deadline } if deadline.is_none() => {
+                *deadline = now.checked_add(limits.shutdown_drain_timeout);
+            }
+            _ => {}
+        }
+    }
+
+    /// The graceful shutdown's deadlines at `now`. A peer that never acknowledges the
+    /// PING gets the final `GOAWAY` anyway; streams still active when the drain deadline
+    /// passes are reset with `CANCEL` (RFC 9113 §8.7: no longer needed), each reported by
+    /// [`Event::Reset`], and the connection closes without error.
+    pub(super) fn on_shutdown_timeout(&mut self, now: Instant) {
+        if self.shutdown.deadline().is_none_or(|d| d > now) {
+            return;
+        }
+        match self.shutdown {
+            Shutdown::Draining { .. } => self.send_final_goaway(),
+            Shutdown::Drained { .. } => {
+                let active: Vec<StreamId> = self.streams.iter_mut().map(|(id, _, _)| id).collect();
+                for id in active {
+                    if self.streams.send_reset(id).is_ok() {
+                        frame::write_rst_stream(&mut self.out, id, ErrorCode::CANCEL);
+                        self.events.push_back(Event::Reset {
+                            stream: id,
+                            code: ErrorCode::CANCEL,
+                            remote: false,
+                        });
+                    }
+                    self.remove_stream(id);
+                }
+                self.close(None);
+            }
+            Shutdown::Open => {}
+        }
     }
 
     /// The peer's `GOAWAY` (RFC 9113 §6.8).
@@ -221,8 +320,7 @@ impl Connection {
             .collect();
         for id in unprocessed {
             let _ = self.streams.send_reset(id);
-            self.streams.remove(id);
-            self.blocked.retain(|b| *b != id);
+            self.remove_stream(id);
             self.events.push_back(Event::Reset {
                 stream: id,
                 code: ErrorCode::REFUSED_STREAM,

@@ -49,6 +49,7 @@ impl RecvWindow {
     }
 
     /// What the peer may still send, as the peer will see it once our updates arrive.
+    #[cfg(test)]
     pub(crate) fn window(&self) -> Window {
         self.window
     }
@@ -63,6 +64,7 @@ impl RecvWindow {
         self.buffered
     }
 
+    #[cfg(test)]
     /// The release policy.
     pub(crate) fn policy(&self) -> ReleasePolicy {
         self.policy
@@ -87,6 +89,7 @@ impl RecvWindow {
         Ok(())
     }
 
+    #[cfg(test)]
     /// [`recv_data`](Self::recv_data) for a `DATA` frame of `flow_len` flow-controlled
     /// bytes of which only `data_len` reach the application: the padding is released at
     /// once, as nobody will ever consume it (RFC 9113 §6.1).

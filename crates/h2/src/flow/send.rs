@@ -17,6 +17,7 @@ impl SendWindow {
         }
     }
 
+    #[cfg(test)]
     /// The window (may be negative, RFC 9113 §6.9.2).
     pub(crate) fn window(self) -> Window {
         self.window

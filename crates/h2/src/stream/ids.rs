@@ -41,6 +41,7 @@ impl StreamIds {
         }
     }
 
+    #[cfg(test)]
     /// Our role.
     pub(crate) fn role(&self) -> Role {
         self.role

@@ -13,14 +13,11 @@ pub(crate) mod table;
 #[cfg(test)]
 mod tests;
 
-#[allow(unused_imports)] // until the connection uses them
 pub(crate) use ids::StreamIds;
-#[allow(unused_imports)]
 pub(crate) use state::{
     Action, CloseCause, Frame, Phase, Reason, Scope, SendError, StreamState, Violation,
 };
-#[allow(unused_imports)]
-pub(crate) use table::{OpenError, QueueTicket, StreamTable};
+pub(crate) use table::{OpenError, StreamTable};
 
 /// Which end of the connection we are; decides stream identifier parity (RFC 9113 §5.1.1)
 /// and who may open streams.

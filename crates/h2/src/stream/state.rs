@@ -68,8 +68,22 @@ pub(crate) enum StreamState {
     /// Not yet used.
     Idle,
     /// We promised it with `PUSH_PROMISE` (never happens: we do not push).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "push is never enabled (RFC 9113 §8.4); the §5.1 table stays whole"
+        )
+    )]
     ReservedLocal,
     /// The peer promised it with `PUSH_PROMISE` (never accepted: we disable push).
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "push is never enabled (RFC 9113 §8.4); the §5.1 table stays whole"
+        )
+    )]
     ReservedRemote,
     /// Both directions open.
     Open {

@@ -1,6 +1,7 @@
 //! The stream table: per-stream state and data, concurrency accounting in both directions
-//! (RFC 9113 §5.1.2), a bounded memory of closed streams (§5.1 "closed") and a bounded
-//! FIFO of local streams waiting for the peer's `SETTINGS_MAX_CONCURRENT_STREAMS`.
+//! (RFC 9113 §5.1.2) and a bounded memory of closed streams (§5.1 "closed"). Local
+//! streams waiting for the peer's `SETTINGS_MAX_CONCURRENT_STREAMS` queue in the
+//! connection, which promises their identifiers in order.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -23,10 +24,6 @@ pub(crate) enum OpenError {
     #[error("the peer is closing the connection")]
     GoingAway,
 }
-
-/// Names a queued local stream, to cancel it before it opens.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) struct QueueTicket(u64);
 
 /// A stream in the table: its state and the connection's data for it.
 #[derive(Debug)]
@@ -87,9 +84,6 @@ pub(crate) struct StreamTable<T> {
     max_local: u32,
     /// Our `SETTINGS_MAX_CONCURRENT_STREAMS`.
     max_peer: u32,
-    queue: VecDeque<(QueueTicket, T)>,
-    max_queue: usize,
-    next_ticket: u64,
     /// Our `GOAWAY`'s last-stream-id: newer peer streams are ignored (§6.8).
     goaway_sent: Option<StreamId>,
     /// The peer sent `GOAWAY`: we open nothing new (§6.8).
@@ -112,9 +106,6 @@ impl<T> StreamTable<T> {
             active_peer: 0,
             max_local: u32::MAX,
             max_peer: limits.max_concurrent_streams,
-            queue: VecDeque::new(),
-            max_queue: limits.max_queued_local_streams,
-            next_ticket: 0,
             goaway_sent: None,
             goaway_received: false,
         }
@@ -161,11 +152,13 @@ impl<T> StreamTable<T> {
             .map(|(id, slot)| (*id, slot.state, &mut slot.data))
     }
 
+    #[cfg(test)]
     /// Streams in the table (including closed ones not yet removed).
     pub(crate) fn len(&self) -> usize {
         self.streams.len()
     }
 
+    #[cfg(test)]
     /// Closed stream identifiers remembered (at most [`Limits::closed_stream_memory`]).
     pub(crate) fn remembered_closed(&self) -> usize {
         debug_assert_eq!(self.closed.order.len(), self.closed.causes.len());
@@ -188,6 +181,7 @@ impl<T> StreamTable<T> {
         self.max_local = max;
     }
 
+    #[cfg(test)]
     /// Our own `SETTINGS_MAX_CONCURRENT_STREAMS` changes. Apply it when sending the
     /// `SETTINGS`: a peer that has not seen it yet gets `REFUSED_STREAM`, which it can
     /// safely retry.
@@ -226,8 +220,8 @@ impl<T> StreamTable<T> {
 
     /// Opens the next local stream by sending `HEADERS` (a request), with `data`.
     ///
-    /// On error `data` is handed back; on [`OpenError::AtLimit`] the caller may
-    /// [`enqueue_local`](Self::enqueue_local) it.
+    /// On error `data` is handed back; on [`OpenError::AtLimit`] the caller queues the
+    /// request until a stream closes.
     pub(crate) fn open_local(
         &mut self,
         end_stream: bool,
@@ -255,40 +249,6 @@ impl<T> StreamTable<T> {
     /// identifier skipped is implicitly closed).
     pub(crate) fn skip_local(&mut self) -> Option<StreamId> {
         self.ids.allocate_local()
-    }
-
-    /// Queues a local stream until the peer's limit allows it; hands `data` back when the
-    /// queue is full ([`Limits::max_queued_local_streams`]).
-    pub(crate) fn enqueue_local(&mut self, data: T) -> Result<QueueTicket, T> {
-        if self.queue.len() >= self.max_queue {
-            return Err(data);
-        }
-        let ticket = QueueTicket(self.next_ticket);
-        self.next_ticket = self.next_ticket.wrapping_add(1);
-        self.queue.push_back((ticket, data));
-        Ok(ticket)
-    }
-
-    /// The oldest queued stream, if one may be opened now; pass it to
-    /// [`open_local`](Self::open_local). Call after anything that frees a slot (a local
-    /// stream closing, the peer raising its limit).
-    pub(crate) fn pop_ready(&mut self) -> Option<(QueueTicket, T)> {
-        if self.can_open_local() {
-            self.queue.pop_front()
-        } else {
-            None
-        }
-    }
-
-    /// Takes a queued stream out of the queue (the application gave up on it).
-    pub(crate) fn cancel_queued(&mut self, ticket: QueueTicket) -> Option<T> {
-        let index = self.queue.iter().position(|(t, _)| *t == ticket)?;
-        self.queue.remove(index).map(|(_, data)| data)
-    }
-
-    /// Local streams waiting in the queue.
-    pub(crate) fn queued(&self) -> usize {
-        self.queue.len()
     }
 
     /// Runs a transition on a stream in the table, keeping the active counts right.

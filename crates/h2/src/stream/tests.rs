@@ -567,35 +567,21 @@ fn peer_concurrency_limit_refuses_streams() {
 }
 
 #[test]
-fn local_concurrency_limit_and_queue() {
-    let limits = Limits {
-        max_queued_local_streams: 2,
-        ..Limits::default()
-    };
-    let mut c: StreamTable<&str> = StreamTable::new(Role::Client, &limits);
+fn local_concurrency_limit() {
+    let mut c: StreamTable<&str> = StreamTable::new(Role::Client, &Limits::default());
     c.set_peer_max_concurrent(1);
     let first = c.open_local(false, "a").unwrap();
     assert!(!c.can_open_local());
     assert_eq!(c.open_local(false, "b"), Err((OpenError::AtLimit, "b")));
-    let tb = c.enqueue_local("b").unwrap();
-    let tc = c.enqueue_local("c").unwrap();
-    assert_eq!(c.enqueue_local("d"), Err("d"), "queue bound");
-    assert_eq!(c.queued(), 2);
-    assert_eq!(c.pop_ready(), None, "still at the limit");
-    assert_eq!(c.cancel_queued(tb), Some("b"));
-    assert_eq!(c.cancel_queued(tb), None);
     c.send_reset(first).unwrap();
     assert_eq!(c.active_local(), 0);
-    let (ticket, data) = c.pop_ready().unwrap();
-    assert_eq!((ticket, data), (tc, "c"));
-    assert_eq!(c.open_local(true, data), Ok(id(3)));
+    assert_eq!(c.open_local(true, "c"), Ok(id(3)));
     assert_eq!(c.active_local(), 1);
     // The peer raising its limit lets more through; GOAWAY stops everything.
     c.set_peer_max_concurrent(10);
     assert!(c.can_open_local());
     c.goaway_received();
     assert_eq!(c.open_local(false, "e"), Err((OpenError::GoingAway, "e")));
-    assert_eq!(c.pop_ready(), None);
 }
 
 #[test]
