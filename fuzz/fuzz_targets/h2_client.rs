@@ -1,5 +1,7 @@
 //! The HTTP/2 client machine never panics on arbitrary bytes after a valid server
 //! SETTINGS, in arbitrary chunks, with requests (plain and Extended CONNECT) in flight.
+//! Control bit 0x40 also turns on window auto-tuning and a graceful shutdown of ours with
+//! its timers.
 #![no_main]
 
 use std::time::{Duration, Instant};
@@ -17,6 +19,8 @@ fuzz_target!(|data: &[u8]| {
     if control & 0x80 != 0 {
         config.flow_control = FlowControl::Manual;
     }
+    let timers = control & 0x40 != 0;
+    config.window_auto_tuning = timers;
     let mut client = Connection::client(config);
     let (get, ()) = http::Request::get("https://example.org/")
         .body(())
@@ -40,8 +44,17 @@ fuzz_target!(|data: &[u8]| {
     let _ = client.recv(now, &wire);
     let chunk = usize::from(control & 0x3f) + 1;
     let mut out = Vec::new();
-    for piece in data.chunks(chunk) {
-        now += Duration::from_millis(1);
+    let half = data.len() / chunk / 2;
+    for (i, piece) in data.chunks(chunk).enumerate() {
+        now += Duration::from_millis(if timers { 250 } else { 1 });
+        if timers {
+            if i == half {
+                client.goaway(stator_h2::ErrorCode::NO_ERROR, b"");
+            }
+            if client.poll_timeout().is_some_and(|t| t <= now) {
+                client.handle_timeout(now);
+            }
+        }
         let _ = client.recv(now, piece);
         while let Some(event) = client.poll_event() {
             match event {
@@ -50,6 +63,9 @@ fuzz_target!(|data: &[u8]| {
                 }
                 Event::Response { stream, .. } => {
                     let _ = client.send_data(stream, b"body", true);
+                }
+                Event::Writable { stream } => {
+                    let _ = client.send_data(stream, &[0; 64], false);
                 }
                 _ => {}
             }

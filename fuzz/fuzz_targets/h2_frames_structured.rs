@@ -1,6 +1,7 @@
 //! Structured frame sequences (well-formed frames of every type with arbitrary fields,
 //! HEADERS carrying real HPACK blocks) written with `frame::write_*` and fed to a client
-//! or server machine: reaches deeper states than raw bytes. The machine never panics.
+//! or server machine, interleaved with the application's resets, releases and graceful
+//! shutdown: reaches deeper states than raw bytes. The machine never panics.
 #![no_main]
 
 use std::time::{Duration, Instant};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use stator_h2::frame::{self, Priority, Settings};
-use stator_h2::{Config, Connection, ErrorCode, Event, StreamId};
+use stator_h2::{Config, Connection, ErrorCode, Event, FlowControl, StreamId};
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
@@ -17,10 +18,15 @@ fuzz_target!(|data: &[u8]| {
 
 fn run(u: &mut Unstructured<'_>) -> Result<()> {
     let server_role: bool = u.arbitrary()?;
+    let mut config = Config::default();
+    config.window_auto_tuning = u.arbitrary()?;
+    if u.arbitrary()? {
+        config.flow_control = FlowControl::Manual;
+    }
     let mut conn = if server_role {
-        Connection::server(Config::default())
+        Connection::server(config)
     } else {
-        Connection::client(Config::default())
+        Connection::client(config)
     };
     let mut wire = Vec::new();
     if server_role {
@@ -41,7 +47,7 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
     while !u.is_empty() {
         wire.clear();
         let id = StreamId::new(u.int_in_range(0..=12)?).unwrap_or(StreamId::ZERO);
-        match u.int_in_range(0..=11u8)? {
+        match u.int_in_range(0..=12u8)? {
             0 => {
                 let len = u.int_in_range(0..=20_000usize)?;
                 let pad = if u.arbitrary()? { Some(u.arbitrary()?) } else { None };
@@ -98,10 +104,21 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
                 let payload: Vec<u8> = u.arbitrary()?;
                 let _ = frame::write_raw(&mut wire, frame::FrameType(0xfa), 0, id, &payload);
             }
-            _ => {
+            11 => {
                 now += Duration::from_millis(u.int_in_range(0..=20_000)?);
                 conn.handle_timeout(now);
             }
+            // The application's side: a graceful shutdown (its timers run in 11), resets
+            // and releases of credit it does not hold.
+            _ => match u.int_in_range(0..=2u8)? {
+                0 => conn.goaway(ErrorCode::NO_ERROR, b""),
+                1 => {
+                    let _ = conn.send_reset(id, ErrorCode::CANCEL);
+                }
+                _ => {
+                    let _ = conn.release_capacity(id, u.int_in_range(0..=100_000usize)?);
+                }
+            },
         }
         let _ = conn.recv(now, &wire);
         while let Some(event) = conn.poll_event() {

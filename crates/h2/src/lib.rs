@@ -10,10 +10,12 @@
 //! What it covers: the connection preface and the SETTINGS exchange with its timeout
 //! (RFC 9113 §3.4, §6.5), stream states and identifiers (§5.1), concurrency limits both
 //! ways with a FIFO queue of local requests (§5.1.2), flow control with automatic or
-//! application-driven release (§5.2, §6.9), HPACK (RFC 7541, `stator-hpack`) into checked
-//! `http` heads (`stator-http`), informational responses, trailers and Content-Length
-//! (§8.1), `PING`, graceful two-phase `GOAWAY` (§6.8), and Extended CONNECT gated on an
-//! allow-list of `:protocol`s. The defences against the HTTP/2 attacks of 2019–2024
+//! application-driven release and optional receive-window auto-tuning (§5.2, §6.9), HPACK
+//! (RFC 7541, `stator-hpack`) into checked `http` heads (`stator-http`), informational
+//! responses, trailers and Content-Length, held both ways (§8.1), the peer's
+//! `SETTINGS_MAX_HEADER_LIST_SIZE` on what we send (§6.5.2), `PING`, graceful two-phase
+//! `GOAWAY` bounded by timers (§6.8), and Extended CONNECT gated on an allow-list of
+//! `:protocol`s. The defences against the HTTP/2 attacks of 2019–2024
 //! (Rapid Reset, CONTINUATION and SETTINGS/PING/empty-DATA floods, HPACK bombs) are
 //! budgets in [`Limits`]. The frame layer is public in [`frame`] for test peers.
 //!

@@ -81,14 +81,16 @@ pub struct Limits {
     /// ceiling per connection (~670 Mbit/s at 100 ms RTT).
     pub connection_window: u32,
 
-    /// The largest a stream receive window may grow to when auto-tuning is on (the window
+    /// The largest a stream receive window may grow to when auto-tuning is on
+    /// ([`Config::window_auto_tuning`](crate::Config::window_auto_tuning); the window
     /// is grown while the peer fills it within one round trip). Default 8 MiB; equal to
     /// [`initial_stream_window`](Self::initial_stream_window) disables growth.
     ///
     /// Bounds what one stream of a fast peer can make us buffer.
     pub max_stream_window: u32,
 
-    /// The largest the connection receive window may grow to when auto-tuning is on.
+    /// The largest the connection receive window may grow to when auto-tuning is on
+    /// ([`Config::window_auto_tuning`](crate::Config::window_auto_tuning)).
     /// Default 16 MiB.
     ///
     /// Bounds the memory of one connection of a fast peer.

@@ -161,7 +161,10 @@ impl Connection {
             self.announce_connection_window();
             return self.violation(id, e.on(id));
         }
-        self.tune_stream(now, id, flow_len);
+        if !end_stream {
+            // A window that will take no more data is not worth growing.
+            self.tune_stream(now, id, flow_len);
+        }
         let Some(stream) = self.streams.get_mut(id) else {
             return Ok(());
         };
