@@ -633,7 +633,6 @@ fn data_flood_after_our_reset() {
 
 /// SEC-HT-1: a dynamic table size update above our `header_table_size` ⇒ COMPRESSION_ERROR (table memory bounded)
 #[test]
-#[ignore = "machine: a table size update above SETTINGS_HEADER_TABLE_SIZE is reported as ENHANCE_YOUR_CALM, not COMPRESSION_ERROR"]
 fn hpack_table_bounded_by_setting() {
     let mut p = with_limits(|l| l.header_table_size = 256);
     p.send(
