@@ -15,6 +15,9 @@
 #![forbid(unsafe_code)]
 
 pub use stator_h1 as h1;
+pub use stator_h2 as h2;
 pub use stator_hpack as hpack;
+pub use stator_http as http;
 pub use stator_qpack as qpack;
 pub use stator_wire as wire;
+pub use stator_ws as ws;

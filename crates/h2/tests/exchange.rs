@@ -199,6 +199,43 @@ fn concurrency_limit_queues_requests_in_order() {
 }
 
 #[test]
+fn a_queued_request_says_when_its_content_can_follow() {
+    let mut limits = stator_h2::Limits::default();
+    limits.max_concurrent_streams = 1;
+    let mut server = Config::default();
+    server.limits = limits;
+    let mut pair = Pair::with_configs(Config::default(), server);
+    pair.drive();
+    let first = pair.client.send_request(&get("/"), true).unwrap();
+    let post = pair
+        .client
+        .send_request(&req(Method::POST, "/upload"), false)
+        .unwrap();
+    assert_eq!(pair.client.queued_requests(), 1);
+    // Its head has not gone out: no content yet.
+    assert!(matches!(
+        pair.client.send_data(post, b"early", true),
+        Err(LocalError::StreamNotWritable(id)) if id == post
+    ));
+    pair.drive();
+    assert_eq!(requests(&pair.take_server_events()), vec![first]);
+    pair.server.send_response(first, &resp(204), true).unwrap();
+    pair.drive();
+    let events = pair.take_client_events();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::Writable { stream } if *stream == post)),
+        "{events:?}"
+    );
+    assert_eq!(pair.client.send_data(post, b"late", true).unwrap(), 4);
+    pair.drive();
+    let events = pair.take_server_events();
+    assert_eq!(requests(&events), vec![post]);
+    assert_eq!(body(&events, post), (b"late".to_vec(), true));
+}
+
+#[test]
 fn many_concurrent_streams() {
     let mut pair = Pair::connect();
     let ids: Vec<StreamId> = (0..50)

@@ -443,6 +443,13 @@ impl Connection {
     /// stream closes (ids stay in order). An Extended CONNECT request (a CONNECT with a
     /// [`Protocol`] extension) waits for the server's SETTINGS and is
     /// [`Event::Refused`] if they do not enable it (RFC 8441 §3).
+    ///
+    /// While a request waits in the queue, [`send_data`](Self::send_data) on its stream
+    /// fails with [`LocalError::StreamNotWritable`]; an [`Event::Writable`] for the stream
+    /// says when its head went out and content can follow. A stream the server refuses
+    /// (`RST_STREAM` `REFUSED_STREAM`, for instance when requests were sent before its
+    /// SETTINGS lowered the limit) is reported as [`Event::Reset`] and not retried: the
+    /// request was not processed (RFC 9113 §8.7), so the application may send it again.
     pub fn send_request(
         &mut self,
         head: &request::Parts,

@@ -233,7 +233,13 @@ impl Connection {
                 return;
             };
             match self.open_request(&q.head, q.end_stream) {
-                Ok(id) => debug_assert_eq!(id, q.id),
+                Ok(id) => {
+                    debug_assert_eq!(id, q.id);
+                    // Its content could not be sent while it waited: say it can now.
+                    if !q.end_stream {
+                        self.events.push_back(Event::Writable { stream: id });
+                    }
+                }
                 Err(reason) => {
                     // Not opened: burn its id so the ones promised after it stay right.
                     let _ = self.streams.skip_local();
