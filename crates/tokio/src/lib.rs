@@ -5,3 +5,5 @@
 //! client land in the following commits.
 
 #![forbid(unsafe_code)]
+
+pub mod tls;
