@@ -89,6 +89,9 @@ pub enum TlsError {
         /// The maximum.
         max: Duration,
     },
+    /// A development certificate name that is neither a DNS name nor an IP address.
+    #[error("not a DNS name or IP address: {0:?}")]
+    InvalidName(String),
     /// rustls refused the key, the certificate, or their pairing.
     #[error("rustls: {0}")]
     Rustls(#[from] rustls::Error),

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio_rustls::TlsAcceptor;
 
 use super::{CertificateInfo, PemSource, TlsError, default_alpn, pem_error, provider, versions};
@@ -134,6 +134,11 @@ impl Identity {
             "::1".to_owned(),
         ];
         for name in &options.names {
+            // A name no client could ask for (RFC 1035 §2.3.1 syntax, or an IP address)
+            // would sit in the certificate unused; refuse it instead.
+            if ServerName::try_from(name.as_str()).is_err() {
+                return Err(TlsError::InvalidName(name.clone()));
+            }
             if !names.contains(name) {
                 names.push(name.clone());
             }
