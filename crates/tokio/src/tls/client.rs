@@ -207,3 +207,54 @@ impl ServerCertVerifier for PinnedSha256 {
         self.algorithms.supported_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn verify(
+        verifier: &PinnedSha256,
+        cert: &CertificateDer<'_>,
+        unix: u64,
+    ) -> Result<(), rustls::Error> {
+        let name = ServerName::try_from("localhost").unwrap();
+        let now = UnixTime::since_unix_epoch(std::time::Duration::from_secs(unix));
+        verifier
+            .verify_server_cert(cert, &[], &name, &[], now)
+            .map(|_| ())
+    }
+
+    #[test]
+    fn pin_checks_the_hash_then_the_validity_period() {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2030, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2030, 1, 10);
+        let cert = params.self_signed(&key).unwrap();
+        let der = cert.der();
+        let verifier = PinnedSha256 {
+            hash: info::sha256(der.as_ref()),
+            algorithms: provider().signature_verification_algorithms,
+        };
+        let jan_1_2030 = 1_893_456_000;
+        assert_eq!(verify(&verifier, der, jan_1_2030), Ok(()));
+        assert_eq!(verify(&verifier, der, jan_1_2030 + 9 * 86_400), Ok(()));
+        assert_eq!(
+            verify(&verifier, der, jan_1_2030 - 1),
+            Err(CertificateError::NotValidYet.into())
+        );
+        assert_eq!(
+            verify(&verifier, der, jan_1_2030 + 9 * 86_400 + 1),
+            Err(CertificateError::Expired.into())
+        );
+        let wrong = PinnedSha256 {
+            hash: [0; 32],
+            algorithms: provider().signature_verification_algorithms,
+        };
+        assert_eq!(
+            verify(&wrong, der, jan_1_2030),
+            Err(CertificateError::ApplicationVerificationFailure.into())
+        );
+    }
+}
