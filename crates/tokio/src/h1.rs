@@ -140,7 +140,7 @@ impl Driver {
         let mut buf = BytesMut::with_capacity(self.ctx.settings.read_buffer);
         loop {
             let upgrade = self.pump_events();
-            if self.complete_exchange() {
+            if upgrade.is_none() && self.complete_exchange() {
                 continue;
             }
             if !self.flush(io).await {

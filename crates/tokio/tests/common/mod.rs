@@ -122,6 +122,10 @@ async fn serve_http(mut http: HttpSession) {
             tokio::time::sleep(Duration::from_millis(400)).await;
             let _ = http.respond(ok("slow")).await;
         }
+        "/hang" => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            let _ = http.respond(ok("late")).await;
+        }
         // Answers without reading the content.
         "/refuse" => {
             let mut response = ok("no");
