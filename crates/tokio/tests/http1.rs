@@ -267,3 +267,41 @@ async fn alt_svc_is_added_when_configured() {
     .await
     .expect("in time");
 }
+
+#[tokio::test]
+async fn an_app_that_does_not_read_stops_the_socket_reads() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    timeout(LIMIT, async {
+        let server = start_default().await;
+        let total: usize = 64 << 20;
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let written = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&written);
+        let writer = tokio::spawn(async move {
+            let head = format!(
+                "POST /stall HTTP/1.1\r\nHost: t\r\nContent-Length: {total}\r\nConnection: close\r\n\r\n"
+            );
+            stream.write_all(head.as_bytes()).await.unwrap();
+            let chunk = vec![7u8; 64 * 1024];
+            let mut sent = 0;
+            while sent < total {
+                stream.write_all(&chunk).await.unwrap();
+                sent += chunk.len();
+                counter.store(sent, Ordering::SeqCst);
+            }
+            let mut out = Vec::new();
+            stream.read_to_end(&mut out).await.unwrap();
+            String::from_utf8_lossy(&out).into_owned()
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The app has read nothing: only the socket buffers and the unconsumed limit hold
+        // content, far from all 64 MiB.
+        let stalled = written.load(Ordering::SeqCst);
+        assert!(stalled < total / 2, "{stalled} bytes went in while the app slept");
+        let response = writer.await.unwrap();
+        assert!(response.ends_with(&total.to_string()), "{response}");
+    })
+    .await
+    .expect("in time");
+}

@@ -72,6 +72,9 @@ async fn serve_http(mut http: HttpSession) {
             response
                 .headers_mut()
                 .insert("x-client-port", HeaderValue::from(port));
+            response
+                .headers_mut()
+                .insert("x-scheme", HeaderValue::from_static(http.scope().scheme));
             let _ = http.respond(response).await;
         }
         // Streams the content back as it arrives: chunked.
@@ -125,6 +128,18 @@ async fn serve_http(mut http: HttpSession) {
         "/hang" => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             let _ = http.respond(ok("late")).await;
+        }
+        // Reads nothing for a while, then counts the content.
+        "/stall" => {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let mut total = 0usize;
+            while let RequestEvent::Body { data, more_body } = http.receive().await {
+                total = total.saturating_add(data.len());
+                if !more_body {
+                    break;
+                }
+            }
+            let _ = http.respond(ok(total.to_string())).await;
         }
         // Answers without reading the content.
         "/refuse" => {
