@@ -21,7 +21,7 @@
 
 use bytes::{Bytes, BytesMut};
 use http::header::{ALT_SVC, CONNECTION, CONTENT_LENGTH, EXPECT, UPGRADE};
-use http::{HeaderMap, HeaderValue, StatusCode, Version, request, response};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Version, request, response};
 use stator_h1::{BodySize, Connection, Event};
 use stator_ws::handshake::{Negotiated, h1 as handshake};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -58,6 +58,10 @@ struct Exchange {
     response: Resp,
     expect_continue: bool,
     ws: Option<PendingWs>,
+    /// The request's method: a response to HEAD has no content (RFC 9110 §9.3.2).
+    method: Method,
+    /// The response can have no content (HEAD, 204, 304): the machine takes none.
+    no_content: bool,
 }
 
 /// A `101` that went out, waiting for the machine's `Upgrade` event.
@@ -262,13 +266,13 @@ impl Driver {
                         valid.offer.subprotocols.clone(),
                     );
                     let session = WebSocketSession::new(scope, head, link, rx);
-                    self.start(id, None, Some(PendingWs { valid, tx }), false);
+                    self.start(id, None, Some(PendingWs { valid, tx }), false, Method::GET);
                     self.spawn(Session::WebSocket(session));
                 }
                 Err(error) => {
                     debug!(%error, "invalid WebSocket handshake");
                     let response = handshake::reject(&error);
-                    self.start(id, None, None, false);
+                    self.start(id, None, None, false, Method::GET);
                     self.respond_empty(&response);
                 }
             }
@@ -279,10 +283,11 @@ impl Driver {
                 .headers
                 .get(EXPECT)
                 .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        let method = head.method.clone();
         let (tx, rx) = link::inbound();
         let scope = Scope::new(ScopeKind::Http, &head, info, Vec::new());
         let session = HttpSession::new(scope, head, link, rx);
-        self.start(id, Some(tx), None, expect_continue);
+        self.start(id, Some(tx), None, expect_continue, method);
         self.spawn(Session::Http(session));
     }
 
@@ -292,6 +297,7 @@ impl Driver {
         body: Option<mpsc::UnboundedSender<HttpInbound>>,
         ws: Option<PendingWs>,
         expect_continue: bool,
+        method: Method,
     ) {
         self.exchange = Some(Exchange {
             id,
@@ -301,6 +307,8 @@ impl Driver {
             response: Resp::Idle,
             expect_continue,
             ws,
+            method,
+            no_content: false,
         });
     }
 
@@ -408,6 +416,7 @@ impl Driver {
                     let _ = ack.send(Err(SessionError::OutOfTurn("no response in progress")));
                     return;
                 }
+                let data = if e.no_content { Bytes::new() } else { data };
                 let sent = self.conn.send_data(&data).and_then(|()| {
                     if more {
                         Ok(())
@@ -499,6 +508,9 @@ impl Driver {
         match self.conn.send_response(&head, size) {
             Ok(()) => {
                 e.response = Resp::Started;
+                e.no_content = e.method == Method::HEAD
+                    || head.status == StatusCode::NO_CONTENT
+                    || head.status == StatusCode::NOT_MODIFIED;
                 self.acks.push(ack);
             }
             Err(error) => {

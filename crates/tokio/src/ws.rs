@@ -48,6 +48,8 @@ pub(crate) struct Bridge {
     keep_alive: KeepAlive,
     last_input: Instant,
     pinged: bool,
+    /// Transport bytes fed in and not yet given back as credit.
+    held: usize,
 }
 
 impl Bridge {
@@ -70,6 +72,7 @@ impl Bridge {
             keep_alive,
             last_input: Instant::now(),
             pinged: false,
+            held: 0,
         }
     }
 
@@ -77,6 +80,7 @@ impl Bridge {
     pub(crate) fn recv(&mut self, data: Bytes) {
         self.last_input = Instant::now();
         self.pinged = false;
+        self.held = self.held.saturating_add(data.len());
         self.conn.recv_bytes(data);
         self.pump();
     }
@@ -205,6 +209,20 @@ impl Bridge {
     pub(crate) fn flushed(&mut self) {
         for ack in self.acks.drain(..) {
             let _ = ack.send(Ok(()));
+        }
+    }
+
+    /// The transport bytes that may be acknowledged to the peer now: everything fed in,
+    /// once the session holds less than the limit of messages it has not taken. The
+    /// HTTP/2 driver releases this much of the stream's flow-control window
+    /// (`release_capacity`) after each `recv` and each command; message sizes differ from
+    /// wire sizes (framing, compression), so the window follows the wire bytes.
+    #[allow(dead_code, reason = "the HTTP/2 driver's flow control uses it")]
+    pub(crate) fn take_credit(&mut self) -> usize {
+        if self.wants_input() {
+            std::mem::take(&mut self.held)
+        } else {
+            0
         }
     }
 

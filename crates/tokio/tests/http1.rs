@@ -305,3 +305,71 @@ async fn an_app_that_does_not_read_stops_the_socket_reads() {
     .await
     .expect("in time");
 }
+
+#[tokio::test]
+async fn head_responses_carry_no_content() {
+    timeout(LIMIT, async {
+        let server = start_default().await;
+        let response = raw(
+            server.addr,
+            b"HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        // The HEAD answer has the length the content would have, and no content: the
+        // next response follows its head directly.
+        let (first, second) = response.split_once("\r\n\r\n").expect("a head");
+        assert!(first.starts_with("HTTP/1.1 200 OK"), "{response}");
+        assert!(first.contains("content-length: 5"), "{response}");
+        assert!(second.starts_with("HTTP/1.1 200 OK"), "{response}");
+        assert!(second.ends_with("\r\n\r\nhello"), "{response}");
+    })
+    .await
+    .expect("in time");
+}
+
+#[tokio::test]
+async fn idle_keep_alive_connections_are_closed() {
+    timeout(LIMIT, async {
+        let server = start(Server::builder().keep_alive_timeout(Duration::from_millis(200))).await;
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        stream
+            .write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .unwrap();
+        let _ = read_until(&mut stream, "hello").await;
+        let started = Instant::now();
+        let mut buf = [0u8; 16];
+        assert_eq!(stream.read(&mut buf).await.unwrap_or(0), 0);
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(150), "{waited:?}");
+    })
+    .await
+    .expect("in time");
+}
+
+#[tokio::test]
+async fn max_connections_holds_further_clients_back() {
+    timeout(LIMIT, async {
+        let server = start(Server::builder().max_connections(1)).await;
+        let mut first = TcpStream::connect(server.addr).await.unwrap();
+        first
+            .write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            .await
+            .unwrap();
+        let _ = read_until(&mut first, "hello").await;
+        // The second connection waits in the backlog while the first is open.
+        let mut second = TcpStream::connect(server.addr).await.unwrap();
+        second
+            .write_all(b"GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 16];
+        let early = timeout(Duration::from_millis(300), second.read(&mut buf)).await;
+        assert!(early.is_err(), "served past the limit");
+        drop(first);
+        let response = read_until(&mut second, "hello").await;
+        assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    })
+    .await
+    .expect("in time");
+}

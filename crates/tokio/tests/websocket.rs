@@ -176,3 +176,40 @@ async fn permessage_deflate_with_the_stator_ws_client() {
     .await
     .expect("in time");
 }
+
+#[tokio::test]
+async fn the_server_pings_a_quiet_peer() {
+    timeout(LIMIT, async {
+        let server = common::start(
+            stator_tokio::Server::builder()
+                .ws_ping_interval(Some(std::time::Duration::from_millis(100))),
+        )
+        .await;
+        let mut ws = connect(server.addr, "/echo", None).await;
+        match ws.next().await.expect("a frame").expect("no error") {
+            Message::Ping(payload) => assert_eq!(&payload[..], b"stator"),
+            other => panic!("{other:?}"),
+        }
+    })
+    .await
+    .expect("in time");
+}
+
+#[tokio::test]
+async fn a_silent_peer_is_closed_with_1001_after_the_idle_timeout() {
+    timeout(LIMIT, async {
+        let server = common::start(
+            stator_tokio::Server::builder()
+                .ws_ping_interval(None)
+                .ws_idle_timeout(Some(std::time::Duration::from_millis(200))),
+        )
+        .await;
+        let mut ws = connect(server.addr, "/echo", None).await;
+        match next_data(&mut ws).await {
+            Message::Close(Some(frame)) => assert_eq!(u16::from(frame.code), 1001),
+            other => panic!("{other:?}"),
+        }
+    })
+    .await
+    .expect("in time");
+}

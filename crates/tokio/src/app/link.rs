@@ -25,6 +25,9 @@
 //!   `Settings::max_unconsumed` bytes; the HTTP/2 driver must instead call
 //!   `release_capacity(stream, n)` only on `Consumed(n)` (with `FlowControl::Manual`),
 //!   so a stream's window is the bound and a slow reader stalls only its own stream.
+//!   For a WebSocket the credit is in wire bytes, not message bytes (framing and
+//!   compression differ): the HTTP/2 driver releases what [`crate::ws::Bridge::take_credit`]
+//!   returns after each `recv` and each command it passes to the bridge.
 //!
 //! Acknowledgements say when the *driver* took the data (the machine accepted it and the
 //! output was written to the transport), which bounds what a session can have in flight

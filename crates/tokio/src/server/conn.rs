@@ -86,8 +86,13 @@ async fn serve_tls(acceptor: TlsAcceptor, stream: TcpStream, ctx: Ctx) {
     }
 }
 
-async fn serve_cleartext(mut stream: TcpStream, ctx: Ctx) {
-    let sniffed = tokio::time::timeout(ctx.settings.header_read_timeout, sniff(&mut stream)).await;
+async fn serve_cleartext(mut stream: TcpStream, mut ctx: Ctx) {
+    let sniffing = tokio::time::timeout(ctx.settings.header_read_timeout, sniff(&mut stream));
+    // Shutting down before a request arrived: nothing to finish.
+    let sniffed = tokio::select! {
+        sniffed = sniffing => sniffed,
+        () = ctx.shutdown.wait() => return,
+    };
     match sniffed {
         Ok(Some((true, first))) => serve_h2(stream, first, ctx).await,
         Ok(Some((false, first))) => crate::h1::serve(stream, first, ctx).await,
