@@ -99,6 +99,7 @@ where
 {
     let (commands_tx, commands) = mpsc::unbounded_channel();
     let now = Instant::now();
+    let started = ctx.started;
     let mut driver = Driver {
         conn: Connection::new(stator_h1::Role::Server, ctx.settings.h1_limits),
         ctx,
@@ -111,7 +112,7 @@ where
         acks: Vec::new(),
         out: Vec::new(),
         wait_start: now,
-        head_start: Some(now),
+        head_start: Some(started),
         last_read: now,
         eof: false,
         abort: false,

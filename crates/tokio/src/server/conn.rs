@@ -31,12 +31,16 @@ pub(crate) struct Ctx {
     pub(crate) settings: Arc<Settings>,
     pub(crate) shutdown: Watch,
     pub(crate) info: ConnInfo,
+    /// When the connection was accepted: the first request's header-read timeout runs
+    /// from here, through the sniff or the TLS handshake.
+    pub(crate) started: tokio::time::Instant,
 }
 
 impl Task {
     /// Serves the connection `stream` from `peer` until it is over.
     pub(crate) async fn run(self, stream: TcpStream, peer: SocketAddr) {
         let span = debug_span!("conn", %peer);
+        let started = tokio::time::Instant::now();
         async move {
             let Ok(local) = stream.local_addr() else {
                 return;
@@ -52,6 +56,7 @@ impl Task {
                     server: local,
                     secure,
                 },
+                started,
             };
             match self.tls {
                 Some(acceptor) => serve_tls(acceptor, stream, ctx).await,
