@@ -1,0 +1,162 @@
+//! The plumbing between a connection task and the sessions it carries.
+//!
+//! # Design
+//!
+//! A connection task owns the socket and the protocol machine (`stator_h1::Connection`
+//! now, `stator_h2::Connection` next). Each session runs in its own tokio task (the
+//! application's handler), so a slow or panicking handler never blocks the connection.
+//! Between the two there are exactly two kinds of channel:
+//!
+//! - **One command channel per connection, session → connection** (an unbounded
+//!   `mpsc` of [`Command`]s). Every session of the connection holds a [`Link`]: a clone of
+//!   the sender and its [`SessionId`]. The HTTP/1.1 driver numbers its exchanges; the
+//!   HTTP/2 driver will use the stream ID. A connection task multiplexing many sessions
+//!   therefore reads *one* channel and routes each command by `id` to its stream. The
+//!   channel is unbounded but cannot grow without bound: a session has at most one
+//!   acknowledged operation in flight ([`Op::Start`], [`Op::Body`], [`Op::Send`], ...
+//!   carry an [`Ack`] the session awaits), plus [`Op::Consumed`] notes, at most one per
+//!   item the connection delivered, and those are bounded by the flow control below.
+//! - **One inbound channel per session, connection → session**: [`HttpInbound`] for
+//!   an HTTP session (request content, trailers, disconnect), [`WsInbound`] for a
+//!   WebSocket session (assembled messages, disconnect). These are unbounded too; what
+//!   bounds them is *credit*: the connection counts the bytes it delivered and the
+//!   session reports each item's size with [`Op::Consumed`] when the application takes
+//!   it. The HTTP/1.1 driver stops reading the socket while a session holds more than
+//!   `Settings::max_unconsumed` bytes; the HTTP/2 driver must instead call
+//!   `release_capacity(stream, n)` only on `Consumed(n)` (with `FlowControl::Manual`),
+//!   so a stream's window is the bound and a slow reader stalls only its own stream.
+//!   For a WebSocket the credit is in wire bytes, not message bytes (framing and
+//!   compression differ): the HTTP/2 driver releases what [`crate::ws::Bridge::take_credit`]
+//!   returns after each `recv` and each command it passes to the bridge.
+//!
+//! Acknowledgements say when the *driver* took the data (the machine accepted it and the
+//! output was written to the transport), which bounds what a session can have in flight
+//! to one chunk. An HTTP/2 driver whose `send_data` accepts only part of a chunk keeps
+//! the rest and the [`Ack`] with the stream, and answers the ack when a `Writable` event
+//! lets the rest go.
+//!
+//! A session always ends with [`Op::Dropped`] (sent by its `Drop`), with `panicked` set
+//! when it was dropped while its handler unwound: the driver answers a session that never
+//! responded with 500 (or, for a WebSocket, refuses it with 403, or 500 after a panic),
+//! ends an open WebSocket with 1000 (1011 after a panic), and aborts a response that had
+//! started (closing an HTTP/1.1 connection; an HTTP/2 driver resets the stream).
+//!
+//! The WebSocket side of a connection, once accepted, is carrier-independent:
+//! [`crate::ws::Bridge`] turns bytes into [`WsInbound`] items and [`Op`]s into frames, and
+//! is driven with a socket by the HTTP/1.1 driver, and with one Extended CONNECT stream's
+//! DATA per bridge by the HTTP/2 driver.
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode, response};
+use stator_ws::handshake::Negotiated;
+use stator_ws::{CloseCode, Message};
+use tokio::sync::{mpsc, oneshot};
+
+use super::SessionError;
+
+/// Names a session within its connection: an exchange number over HTTP/1.1, a stream ID
+/// over HTTP/2.
+pub(crate) type SessionId = u64;
+
+/// Answers an operation once the driver took it.
+pub(crate) type Ack = oneshot::Sender<Result<(), SessionError>>;
+
+/// What a connection delivers to an HTTP session.
+#[derive(Debug)]
+pub(crate) enum HttpInbound {
+    /// Request content, in order.
+    Data(Bytes),
+    /// The request is complete, with its trailers (empty if none).
+    End(HeaderMap),
+    /// The peer went away, or reset the stream, before the request was complete.
+    Disconnect,
+}
+
+/// What a connection delivers to a WebSocket session.
+#[derive(Debug)]
+pub(crate) enum WsInbound {
+    /// A complete data message.
+    Message(Message),
+    /// The WebSocket is over, with the close code and reason.
+    Disconnect { code: CloseCode, reason: String },
+}
+
+/// What a session asks of its connection.
+#[derive(Debug)]
+pub(crate) enum Op {
+    /// HTTP: the application asked for the request content for the first time (send
+    /// `100 Continue` if the request expects it and no response has started).
+    WantBody,
+    /// HTTP and WebSocket: the application took this many bytes of what was delivered.
+    Consumed(usize),
+    /// HTTP: `http.response.start`.
+    Start(Box<response::Parts>, Ack),
+    /// HTTP: `http.response.body`; `more == false` ends the response.
+    Body { data: Bytes, more: bool, ack: Ack },
+    /// HTTP: ends the response with trailers.
+    Trailers(HeaderMap, Ack),
+    /// WebSocket: `websocket.accept`.
+    Accept(Box<AcceptOp>),
+    /// WebSocket: refuse the handshake with this status.
+    Reject(StatusCode, Ack),
+    /// WebSocket: `websocket.send`.
+    Send(Message, Ack),
+    /// WebSocket: `websocket.close`.
+    Close(CloseCode, String, Ack),
+    /// The session is gone; no more commands will come from it.
+    Dropped {
+        /// Whether the handler was unwinding from a panic.
+        panicked: bool,
+    },
+}
+
+/// A WebSocket accept: the options and where to answer with what was negotiated.
+#[derive(Debug)]
+pub(crate) struct AcceptOp {
+    /// The server's answer to the offer.
+    pub(crate) options: stator_ws::handshake::AcceptOptions,
+    /// Answered once the handshake's response is on the wire.
+    pub(crate) ack: oneshot::Sender<Result<Negotiated, SessionError>>,
+}
+
+/// An [`Op`] and the session it comes from.
+#[derive(Debug)]
+pub(crate) struct Command {
+    /// Which session.
+    pub(crate) id: SessionId,
+    /// What it asks.
+    pub(crate) op: Op,
+}
+
+/// A session's end of the command channel.
+#[derive(Debug, Clone)]
+pub(crate) struct Link {
+    id: SessionId,
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl Link {
+    /// A link for session `id` over `tx`.
+    pub(crate) fn new(id: SessionId, tx: mpsc::UnboundedSender<Command>) -> Link {
+        Link { id, tx }
+    }
+
+    /// Sends `op` without waiting; false if the connection is gone.
+    pub(crate) fn post(&self, op: Op) -> bool {
+        self.tx.send(Command { id: self.id, op }).is_ok()
+    }
+
+    /// Sends the op `make` builds around an [`Ack`], and waits for the answer.
+    pub(crate) async fn call(&self, make: impl FnOnce(Ack) -> Op) -> Result<(), SessionError> {
+        let (ack, answer) = oneshot::channel();
+        if !self.post(make(ack)) {
+            return Err(SessionError::Disconnected);
+        }
+        answer.await.unwrap_or(Err(SessionError::Disconnected))
+    }
+}
+
+/// The connection's ends of the channels it creates for a new session.
+pub(crate) fn inbound<T>() -> (mpsc::UnboundedSender<T>, mpsc::UnboundedReceiver<T>) {
+    mpsc::unbounded_channel()
+}
