@@ -78,6 +78,7 @@
 
 pub mod app;
 mod h1;
+mod h2;
 pub mod server;
 pub mod tls;
 mod ws;

@@ -217,7 +217,6 @@ impl Bridge {
     /// HTTP/2 driver releases this much of the stream's flow-control window
     /// (`release_capacity`) after each `recv` and each command; message sizes differ from
     /// wire sizes (framing, compression), so the window follows the wire bytes.
-    #[allow(dead_code, reason = "the HTTP/2 driver's flow control uses it")]
     pub(crate) fn take_credit(&mut self) -> usize {
         if self.wants_input() {
             std::mem::take(&mut self.held)
