@@ -303,3 +303,30 @@ async fn an_idle_connection_is_closed_with_goaway() {
     .await
     .expect("in time");
 }
+
+#[tokio::test]
+async fn a_stream_reset_mid_request_leaves_the_connection_serving() {
+    timeout(LIMIT, async {
+        let server = start_default().await;
+        let client = client(server.addr).await;
+        let request = Request::post("http://localhost/echo").body(()).unwrap();
+        let (response, mut send) = client
+            .clone()
+            .ready()
+            .await
+            .unwrap()
+            .send_request(request, false)
+            .unwrap();
+        send.send_data(pattern(10_000), false).unwrap();
+        let response = response.await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        send.send_reset(h2::Reason::CANCEL);
+        let got = fetch(&client, Method::GET, "/hello", None, None).await;
+        assert_eq!(got.body, b"hello");
+        // The server's window was not lost with the reset stream.
+        let got = fetch(&client, Method::POST, "/echo", Some(pattern(5 << 20)), None).await;
+        assert_eq!(got.body.len(), 5 << 20);
+    })
+    .await
+    .expect("in time");
+}
