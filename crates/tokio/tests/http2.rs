@@ -330,3 +330,16 @@ async fn a_stream_reset_mid_request_leaves_the_connection_serving() {
     .await
     .expect("in time");
 }
+
+#[tokio::test]
+async fn a_connection_without_a_request_closes_after_the_header_read_timeout() {
+    timeout(LIMIT, async {
+        let server = start(Server::builder().header_read_timeout(Duration::from_millis(200))).await;
+        let started = Instant::now();
+        let (_client, conn) = client_on(TcpStream::connect(server.addr).await.unwrap()).await;
+        conn.await.unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(150));
+    })
+    .await
+    .expect("in time");
+}

@@ -292,3 +292,41 @@ async fn the_same_handler_serves_http1_and_http2() {
     .await
     .expect("in time");
 }
+
+/// A client's `RST_STREAM` ends the WebSocket abnormally: the handler sees 1006.
+#[tokio::test]
+async fn a_reset_stream_is_a_disconnect_with_1006() {
+    timeout(LIMIT, async {
+        let (codes_tx, mut codes) = tokio::sync::mpsc::unbounded_channel();
+        let app = move |session: stator_tokio::Session| {
+            let codes_tx = codes_tx.clone();
+            async move {
+                if let stator_tokio::Session::WebSocket(mut ws) = session {
+                    ws.accept(stator_tokio::Accept::new()).await.unwrap();
+                    loop {
+                        match ws.receive().await {
+                            stator_tokio::WebSocketEvent::Message(m) => {
+                                let _ = ws.send(m).await;
+                            }
+                            stator_tokio::WebSocketEvent::Disconnect { code, .. } => {
+                                let _ = codes_tx.send(code);
+                                return;
+                            }
+                            _ => return,
+                        }
+                    }
+                }
+            }
+        };
+        let server = stator_tokio::Server::builder().build().await.unwrap();
+        let addr = server.local_addr().unwrap();
+        tokio::spawn(server.serve(app));
+        let mut ws = open(addr, "/ws", &[], false).await.unwrap();
+        ws.send(&Message::text("before")).await;
+        assert_eq!(ws.next_message().await.as_bytes(), b"before");
+        ws.send.send_reset(h2::Reason::CANCEL);
+        assert_eq!(codes.recv().await, Some(CloseCode::ABNORMAL));
+    })
+    .await
+    .expect("in time");
+}
