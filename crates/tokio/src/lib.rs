@@ -6,8 +6,9 @@
 //! head, streamed content and trailers) or a WebSocket ([`WebSocketSession`]: accept or
 //! reject, then messages both ways). The [`Server`] accepts TCP connections, cleartext or
 //! TLS, and runs each with the protocol's driver: HTTP/1.1 with keep-alive, pipelining,
-//! `Expect: 100-continue` and the WebSocket Upgrade, now; HTTP/2 (ALPN `h2` or prior
-//! knowledge) through the same session types next. Timeouts, limits and a graceful
+//! `Expect: 100-continue` and the WebSocket Upgrade; HTTP/2 (ALPN `h2` or prior
+//! knowledge) with per-stream flow control and WebSocket over Extended CONNECT, through
+//! the same session types. Timeouts, limits and a graceful
 //! shutdown are in [`ServerBuilder`]; certificates (PEM files, in-memory PEM, or a
 //! self-signed development certificate with its SHA-256 and SPKI hashes) and rustls
 //! configurations with ALPN are in [`tls`]. The machines do the protocols; this crate
@@ -78,6 +79,7 @@
 
 pub mod app;
 mod h1;
+mod h2;
 pub mod server;
 pub mod tls;
 mod ws;

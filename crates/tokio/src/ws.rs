@@ -8,7 +8,7 @@
 //! yet (the driver stops feeding it past a limit), and runs the keep-alive policy.
 //!
 //! It owns no transport. The HTTP/1.1 driver ([`run_h1`]) feeds it the socket after the
-//! `101`; the HTTP/2 driver will feed one bridge per Extended CONNECT stream with that
+//! `101`; the HTTP/2 driver feeds one bridge per Extended CONNECT stream with that
 //! stream's DATA (`recv`), send what [`Bridge::poll_transmit`] returns as DATA, end the
 //! stream when [`Bridge::is_done`], and call [`Bridge::reset`] on `RST_STREAM`.
 
@@ -217,7 +217,6 @@ impl Bridge {
     /// HTTP/2 driver releases this much of the stream's flow-control window
     /// (`release_capacity`) after each `recv` and each command; message sizes differ from
     /// wire sizes (framing, compression), so the window follows the wire bytes.
-    #[allow(dead_code, reason = "the HTTP/2 driver's flow control uses it")]
     pub(crate) fn take_credit(&mut self) -> usize {
         if self.wants_input() {
             std::mem::take(&mut self.held)

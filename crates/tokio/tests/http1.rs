@@ -230,29 +230,6 @@ async fn slowloris_is_cut_off_while_others_are_served() {
 }
 
 #[tokio::test]
-async fn prior_knowledge_http2_is_refused_cleanly_for_now() {
-    timeout(LIMIT, async {
-        let server = start_default().await;
-        let response = raw(server.addr, b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await;
-        // SETTINGS then GOAWAY(HTTP_1_1_REQUIRED).
-        let bytes = response.as_bytes();
-        assert_eq!(bytes.len(), 26);
-        assert_eq!(bytes[3], 0x4);
-        assert_eq!(bytes[12], 0x7);
-        assert_eq!(bytes[25], 0xd);
-        // And HTTP/1.1 still works.
-        let response = raw(
-            server.addr,
-            b"GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-        )
-        .await;
-        assert!(response.ends_with("hello"), "{response}");
-    })
-    .await
-    .expect("in time");
-}
-
-#[tokio::test]
 async fn alt_svc_is_added_when_configured() {
     timeout(LIMIT, async {
         let server = start(Server::builder().alt_svc(Some("h3=\":443\"; ma=60".into()))).await;

@@ -1,5 +1,5 @@
 //! The server over TLS (a throwaway rcgen certificate): ALPN `http/1.1` and none serve
-//! HTTP/1.1 with scheme `https`; ALPN `h2` reaches the HTTP/2 hook.
+//! HTTP/1.1 with scheme `https`; ALPN `h2` serves HTTP/2.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -14,7 +14,6 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use stator_tokio::Server;
-use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 use tokio_rustls::TlsConnector;
@@ -84,18 +83,33 @@ async fn https_with_alpn_http11_and_without_alpn() {
 }
 
 #[tokio::test]
-async fn alpn_h2_reaches_the_http2_hook() {
+async fn alpn_h2_serves_http2() {
     timeout(LIMIT, async {
         let (server_config, client_config) = configs();
         let server = start(Server::builder().tls_config(server_config)).await;
-        let mut tls = connect(server.addr, &client_config, &[b"h2"]).await;
+        let tls = connect(server.addr, &client_config, &[b"h2"]).await;
         assert_eq!(tls.get_ref().1.alpn_protocol(), Some(b"h2".as_slice()));
-        let mut out = Vec::new();
-        let _ = tls.read_to_end(&mut out).await;
-        // SETTINGS, then GOAWAY with HTTP_1_1_REQUIRED until the HTTP/2 driver lands.
-        assert_eq!(out.len(), 26, "{out:?}");
-        assert_eq!(out[12], 0x7);
-        assert_eq!(out[25], 0xd);
+        let (client, conn) = h2::client::handshake(tls).await.unwrap();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let request = Request::get("https://localhost/hello").body(()).unwrap();
+        let (response, _) = client
+            .ready()
+            .await
+            .unwrap()
+            .send_request(request, true)
+            .unwrap();
+        let response = response.await.unwrap();
+        assert_eq!(response.status(), http::StatusCode::OK);
+        assert_eq!(response.version(), http::Version::HTTP_2);
+        assert_eq!(response.headers()["x-scheme"], "https");
+        let mut body = response.into_body();
+        let mut got = Vec::new();
+        while let Some(chunk) = body.data().await {
+            got.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(got, b"hello");
     })
     .await
     .expect("in time");

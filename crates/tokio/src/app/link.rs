@@ -3,14 +3,14 @@
 //! # Design
 //!
 //! A connection task owns the socket and the protocol machine (`stator_h1::Connection`
-//! now, `stator_h2::Connection` next). Each session runs in its own tokio task (the
+//! or `stator_h2::Connection`). Each session runs in its own tokio task (the
 //! application's handler), so a slow or panicking handler never blocks the connection.
 //! Between the two there are exactly two kinds of channel:
 //!
 //! - **One command channel per connection, session → connection** (an unbounded
 //!   `mpsc` of [`Command`]s). Every session of the connection holds a [`Link`]: a clone of
 //!   the sender and its [`SessionId`]. The HTTP/1.1 driver numbers its exchanges; the
-//!   HTTP/2 driver will use the stream ID. A connection task multiplexing many sessions
+//!   HTTP/2 driver uses the stream ID. A connection task multiplexing many sessions
 //!   therefore reads *one* channel and routes each command by `id` to its stream. The
 //!   channel is unbounded but cannot grow without bound: a session has at most one
 //!   acknowledged operation in flight ([`Op::Start`], [`Op::Body`], [`Op::Send`], ...

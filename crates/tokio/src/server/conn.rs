@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tracing::{Instrument, debug, debug_span};
@@ -125,21 +125,10 @@ async fn sniff<S: AsyncRead + Unpin>(stream: &mut S) -> Option<(bool, Bytes)> {
     }
 }
 
-/// HTTP/2 (prior knowledge, or ALPN `h2`).
-///
-/// HOOK for the HTTP/2 driver: replace this body with `crate::h2::serve(io, first,
-/// ctx)`. Until that driver lands the connection is refused the HTTP/2 way: an empty
-/// SETTINGS frame (the server preface, RFC 9113 §3.4) and GOAWAY with
-/// `HTTP_1_1_REQUIRED` (0xd, RFC 9113 §7), so a client falls back to HTTP/1.1.
-async fn serve_h2<S>(mut io: S, first: Bytes, ctx: Ctx)
+/// HTTP/2 (prior knowledge, or ALPN `h2`): the HTTP/2 driver.
+async fn serve_h2<S>(io: S, first: Bytes, ctx: Ctx)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    const SETTINGS: [u8; 9] = [0, 0, 0, 0x4, 0, 0, 0, 0, 0];
-    const GOAWAY: [u8; 17] = [0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xd];
-    let _ = (first, ctx.app, ctx.shutdown, ctx.settings.h2_limits.clone());
-    debug!("HTTP/2 is not served yet: GOAWAY HTTP_1_1_REQUIRED");
-    let _ = io.write_all(&SETTINGS).await;
-    let _ = io.write_all(&GOAWAY).await;
-    let _ = io.shutdown().await;
+    crate::h2::serve(io, first, ctx).await;
 }

@@ -1,5 +1,5 @@
 //! The server: a TCP listener, cleartext or TLS, that serves an [`App`] over HTTP/1.1
-//! (and HTTP/2 once its driver lands), with limits, timeouts and graceful shutdown.
+//! and HTTP/2, with limits, timeouts and graceful shutdown.
 //!
 //! Every accepted connection runs in its own task (`server::conn`): a TLS handshake if
 //! configured, then the protocol chosen by ALPN (`h2` ⇒ HTTP/2, `http/1.1` or none ⇒
@@ -114,7 +114,8 @@ impl ServerBuilder {
         self
     }
 
-    /// HTTP/2 limits, for the HTTP/2 driver.
+    /// HTTP/2 limits (concurrent streams, windows, anti-abuse budgets); the drain timer
+    /// of a graceful shutdown is held to [`shutdown_deadline`](Self::shutdown_deadline).
     #[must_use]
     pub fn h2_limits(mut self, limits: stator_h2::Limits) -> ServerBuilder {
         self.settings.h2_limits = limits;
