@@ -135,6 +135,24 @@ async fn get_over_prior_knowledge() {
 }
 
 #[tokio::test]
+async fn connection_specific_fields_of_a_response_are_dropped_not_refused() {
+    timeout(LIMIT, async {
+        let server = start(Server::builder()).await;
+        let client = client(server.addr).await;
+        let got = fetch(&client, Method::GET, "/hop-by-hop", None, None).await;
+        assert_eq!(got.status, StatusCode::OK);
+        assert_eq!(got.body, b"hop");
+        // RFC 9113 §8.2.2: the fields named by `connection` go with it.
+        for name in ["connection", "keep-alive", "x-hop"] {
+            assert!(!got.headers.contains_key(name), "{name} sent over HTTP/2");
+        }
+        assert_eq!(got.headers["x-kept"], "1");
+    })
+    .await
+    .expect("in time");
+}
+
+#[tokio::test]
 async fn a_large_post_is_echoed_across_many_windows() {
     timeout(LIMIT, async {
         let server = start_default().await;

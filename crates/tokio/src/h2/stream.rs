@@ -479,7 +479,7 @@ fn http_command(cx: &mut Cx<'_>, id: StreamId, h: &mut Http, peer_done: bool, op
                 return;
             }
             decorate(&mut head, cx.settings);
-            // HTTP/2 has no 101 or Connection-specific fields; the machine refuses those.
+            // HTTP/2 has no 101 (RFC 9113 §8.6): the machine refuses it.
             match cx.conn.send_response(id, &head, false) {
                 Ok(()) => {
                     h.response = Resp::Started;
@@ -563,6 +563,13 @@ fn empty_head(status: StatusCode, settings: &Settings) -> response::Parts {
 
 /// Adds the server's fields: Alt-Svc, if configured and the response has none.
 fn decorate(head: &mut response::Parts, settings: &Settings) {
+    // A handler written for HTTP/1.1 may set `Connection`, `Keep-Alive`,
+    // `Transfer-Encoding` or `Upgrade`; HTTP/2 has no such fields (RFC 9113 §8.2.2), so
+    // they are dropped here, as an HTTP/1.1-to-HTTP/2 intermediary would, rather than the
+    // response being refused.
+    if stator_http::fields::encode_response(head).is_err() {
+        stator_http::fields::remove_connection_specific(&mut head.headers);
+    }
     if let Some(alt_svc) = &settings.alt_svc
         && !head.headers.contains_key(ALT_SVC)
     {

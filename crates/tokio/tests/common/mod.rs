@@ -94,6 +94,16 @@ async fn serve_http(mut http: HttpSession) {
                 }
             }
         }
+        // A handler written for HTTP/1.1: sets fields HTTP/2 does not have.
+        "/hop-by-hop" => {
+            let mut response = ok("hop");
+            let headers = response.headers_mut();
+            headers.insert("connection", HeaderValue::from_static("keep-alive, x-hop"));
+            headers.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+            headers.insert("x-hop", HeaderValue::from_static("1"));
+            headers.insert("x-kept", HeaderValue::from_static("1"));
+            let _ = http.respond(response).await;
+        }
         // Reads it all, answers with a Content-Length.
         "/echo-len" => {
             let body = http.read_body(16 << 20).await.unwrap_or_default();
