@@ -35,6 +35,7 @@ SERVE:
             /ws    WebSocket echo (/ws?info first sends the session's scope as JSON)
             /echo  POST: the request content back, with its content-type
             /info  the request's scope as JSON (HTTP version, addresses, headers)
+            with --root, any other path is a file under DIR (these four come first)
 
 GET:
     --http1.1          use HTTP/1.1
