@@ -193,7 +193,12 @@ async fn count_body(http: &mut HttpSession) -> u64 {
 }
 
 /// `/echo`: the request content back as it arrives, with the request's content-type.
+///
+/// The first piece of content is awaited before the response head goes out: that asks
+/// for it, which answers `Expect: 100-continue` (a response started first would leave
+/// curl waiting a second for a `100 Continue` that never comes).
 async fn echo(mut http: HttpSession) {
+    let first = http.receive().await;
     let mut head = Response::new(()).into_parts().0;
     let content_type = http
         .request()
@@ -205,8 +210,9 @@ async fn echo(mut http: HttpSession) {
     if http.send_response(head).await.is_err() {
         return;
     }
+    let mut event = first;
     loop {
-        match http.receive().await {
+        match event {
             RequestEvent::Body { data, more_body } => {
                 if http.send_body(data, more_body).await.is_err() || !more_body {
                     return;
@@ -219,6 +225,7 @@ async fn echo(mut http: HttpSession) {
             }
             _ => return,
         }
+        event = http.receive().await;
     }
 }
 

@@ -618,3 +618,33 @@ async fn shutdown_closes_open_websockets_with_1001() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn echo_answers_expect_100_continue() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tokio::time::timeout(LIMIT, async {
+        let server = start(ServeOptions::plain(loopback())).await;
+        let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+        tcp.write_all(
+            b"POST /echo HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        let mut buf = vec![0u8; 64];
+        let n = tcp.read(&mut buf).await.unwrap();
+        assert!(
+            std::str::from_utf8(&buf[..n]).unwrap().starts_with("HTTP/1.1 100 Continue\r\n"),
+            "{:?}",
+            String::from_utf8_lossy(&buf[..n])
+        );
+        tcp.write_all(b"hello").await.unwrap();
+        let mut rest = Vec::new();
+        tcp.read_to_end(&mut rest).await.unwrap();
+        let rest = String::from_utf8(rest).unwrap();
+        assert!(rest.contains("200 OK"), "{rest}");
+        assert!(rest.contains("hello"), "{rest}");
+        server.stop().await;
+    })
+    .await
+    .unwrap();
+}
