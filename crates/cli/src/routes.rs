@@ -119,7 +119,8 @@ pub fn version_name(version: Version) -> &'static str {
 }
 
 /// The scope as JSON, the ASGI names for the keys; header fields as `[name, value]`
-/// pairs in order (a value that is not UTF-8 is shown lossily).
+/// pairs in order (a value that is not UTF-8 is shown lossily); IPv4-mapped IPv6
+/// addresses as IPv4.
 pub fn scope_json(scope: &Scope) -> Value {
     let headers: Vec<Value> = scope
         .headers
@@ -137,11 +138,17 @@ pub fn scope_json(scope: &Scope) -> Value {
         "method": scope.method.as_str(),
         "path": scope.path,
         "query": scope.query,
-        "client": scope.client.to_string(),
-        "server": scope.server.to_string(),
+        "client": canonical(scope.client).to_string(),
+        "server": canonical(scope.server).to_string(),
         "headers": headers,
         "subprotocols": scope.subprotocols,
     })
+}
+
+/// An IPv4 peer of a dual-stack `[::]` listener shows as `::ffff:a.b.c.d`; report it as
+/// the IPv4 address it is, so tests can compare it with what they connected from.
+fn canonical(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    std::net::SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
 fn text(body: impl Into<Bytes>) -> Response<Bytes> {

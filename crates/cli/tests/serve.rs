@@ -648,3 +648,28 @@ async fn echo_answers_expect_100_continue() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn info_reports_ipv4_peers_of_a_dual_stack_listener_as_ipv4() {
+    tokio::time::timeout(LIMIT, async {
+        // Some systems have no IPv6 or no dual stack: nothing to check there.
+        let Ok(built) = serve::build(&ServeOptions::plain("[::]:0".parse().unwrap())).await else {
+            return;
+        };
+        let port = built.local_addr.port();
+        let shutdown = built.server.shutdown_handle();
+        let task = tokio::spawn(built.server.serve(built.app));
+        if let Ok(tcp) = TcpStream::connect(("127.0.0.1", port)).await {
+            let answer = exchange(tcp, request("GET", "/info", b"")).await;
+            let json: Value = serde_json::from_slice(&answer.body).unwrap();
+            assert!(
+                json["client"].as_str().unwrap().starts_with("127.0.0.1:"),
+                "{json}"
+            );
+        }
+        shutdown.shutdown();
+        task.await.unwrap().unwrap();
+    })
+    .await
+    .unwrap();
+}
