@@ -77,6 +77,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod app;
+pub mod client;
 mod h1;
 pub mod server;
 pub mod tls;
@@ -86,5 +87,6 @@ pub use app::{
     Accept, App, HttpSession, RequestEvent, Scope, ScopeKind, Session, SessionError,
     WebSocketEvent, WebSocketSession,
 };
+pub use client::{Client, ClientBuilder, ClientError, WebSocket};
 pub use server::{Server, ServerBuilder, ShutdownHandle};
 pub use stator_ws::{CloseCode, Message};
