@@ -87,6 +87,6 @@ pub use app::{
     Accept, App, HttpSession, RequestEvent, Scope, ScopeKind, Session, SessionError,
     WebSocketEvent, WebSocketSession,
 };
-pub use client::{Client, ClientBuilder, ClientError, WebSocket};
+pub use client::{Client, ClientBuilder, ClientError, ResponseStream, WebSocket};
 pub use server::{Server, ServerBuilder, ShutdownHandle};
 pub use stator_ws::{CloseCode, Message};

@@ -137,7 +137,11 @@ fn request_timeout_fires() {
 async fn hyper_service(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let version = format!("{:?}", req.version());
     let path = req.uri().path().to_owned();
-    let body = req.into_body().collect().await.map(http_body_util::Collected::to_bytes);
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(http_body_util::Collected::to_bytes);
     let body = body.unwrap_or_default();
     let mut response = if path == "/echo" {
         Response::new(Full::new(body))
@@ -512,5 +516,84 @@ fn websocket_falls_back_to_h1_upgrade_without_extended_connect() {
         );
         // One HTTP/2 connection (SETTINGS without Extended CONNECT), one HTTP/1.1.
         assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    });
+}
+
+// ---- streaming responses ----------------------------------------------------------------
+
+/// Reads a streamed response piece by piece; returns the content.
+async fn drain(stream: &mut stator_tokio::ResponseStream) -> Vec<u8> {
+    let mut content = Vec::new();
+    while let Some(piece) = stream.chunk().await.unwrap() {
+        content.extend_from_slice(&piece);
+    }
+    content
+}
+
+#[test]
+fn send_streams_h1_content_and_reuses_the_connection_after() {
+    run(async {
+        let server = start_default().await;
+        let client = Client::new();
+        let body = Bytes::from(pattern(2 << 20));
+        let request = Request::post(format!("http://{}/echo", server.addr))
+            .body(body.clone())
+            .unwrap();
+        let mut stream = client.send(request).await.unwrap();
+        assert_eq!(stream.status(), StatusCode::OK);
+        assert_eq!(stream.headers()["transfer-encoding"], "chunked");
+        assert!(drain(&mut stream).await == body);
+        assert_eq!(stream.trailers(), Some(&http::HeaderMap::new()));
+        assert_eq!(stream.chunk().await.unwrap(), None);
+        let first = client
+            .get(&format!("http://{}/hello", server.addr))
+            .await
+            .unwrap();
+        let second = client
+            .get(&format!("http://{}/hello", server.addr))
+            .await
+            .unwrap();
+        assert_eq!(
+            first.headers()["x-client-port"],
+            second.headers()["x-client-port"]
+        );
+        // A response dropped half-read closes its connection; the next request works.
+        let request = Request::post(format!("http://{}/echo", server.addr))
+            .body(body.clone())
+            .unwrap();
+        let mut stream = client.send(request).await.unwrap();
+        assert!(stream.chunk().await.unwrap().is_some());
+        drop(stream);
+        let again = client
+            .get(&format!("http://{}/hello", server.addr))
+            .await
+            .unwrap();
+        assert_eq!(again.body(), "hello");
+    });
+}
+
+#[test]
+fn send_streams_h2_content_and_cancel_keeps_the_connection() {
+    run(async {
+        let (addr, accepted, _) = hyper_server(Mode::H2c).await;
+        let client = Client::builder().http2_prior_knowledge(true).build();
+        let body = Bytes::from(pattern(6 << 20));
+        let request = Request::post(format!("http://{addr}/echo"))
+            .body(body.clone())
+            .unwrap();
+        let mut stream = client.send(request).await.unwrap();
+        assert_eq!(stream.version(), Version::HTTP_2);
+        // More than the 2 MiB stream window: only flows because chunk() gives credit back.
+        assert!(drain(&mut stream).await == body);
+        // Cancelled half-read: the stream is reset, the connection stays.
+        let request = Request::post(format!("http://{addr}/echo"))
+            .body(body.clone())
+            .unwrap();
+        let mut stream = client.send(request).await.unwrap();
+        assert!(stream.chunk().await.unwrap().is_some());
+        drop(stream);
+        let response = client.get(&format!("http://{addr}/")).await.unwrap();
+        assert_eq!(response.body(), "hello from hyper");
+        assert_eq!(accepted.load(Ordering::SeqCst), 1);
     });
 }

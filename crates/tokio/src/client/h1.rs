@@ -10,20 +10,29 @@
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use http::{Method, Response, request};
+use http::{HeaderMap, Method, request};
 use stator_h1::{BodySize, Connection, Event};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, oneshot};
 use tracing::debug;
 
+use super::body::{Item, ResponseStream, Source};
 use super::connect::BoxIo;
-use super::{ClientError, Settings, Trailers};
+use super::{ClientError, Settings};
 
 /// How much content goes to the machine at a time.
 const CHUNK: usize = 64 * 1024;
 
-/// The reply to a [`Job`]: the response, and whether the connection can be reused.
-pub(crate) type Reply = Result<(Response<Bytes>, bool), ClientError>;
+/// Pieces of response content the channel to the application holds before the task
+/// stops reading the socket.
+const PIECES: usize = 8;
+
+/// The reply to a [`Job`]: the response head and its content's stream.
+pub(crate) type Reply = Result<ResponseStream, ClientError>;
+
+/// Puts the connection back in the pool; called before the last piece of the response
+/// is delivered, so that the next request of the same caller finds it.
+pub(crate) type CheckIn = Box<dyn FnOnce() + Send>;
 
 /// One request for the connection task.
 pub(crate) struct Job {
@@ -33,10 +42,12 @@ pub(crate) struct Job {
     pub(crate) body: Bytes,
     /// Where the response goes.
     pub(crate) reply: oneshot::Sender<Reply>,
+    /// Called when the exchange ends with the connection reusable.
+    pub(crate) check_in: CheckIn,
 }
 
 /// The pool's end of an HTTP/1.1 connection task.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Handle {
     tx: mpsc::Sender<Job>,
 }
@@ -48,9 +59,15 @@ impl Handle {
     }
 
     /// Sends one job; the task has room for exactly one.
-    pub(crate) async fn send(&self, head: request::Parts, body: Bytes) -> Reply {
+    pub(crate) async fn send(&self, head: request::Parts, body: Bytes, check_in: CheckIn) -> Reply {
         let (reply, answer) = oneshot::channel();
-        if self.tx.send(Job { head, body, reply }).await.is_err() {
+        let job = Job {
+            head,
+            body,
+            reply,
+            check_in,
+        };
+        if self.tx.send(job).await.is_err() {
             return Err(ClientError::Closed);
         }
         answer.await.unwrap_or(Err(ClientError::Closed))
@@ -86,12 +103,34 @@ async fn run(io: BoxIo, mut jobs: mpsc::Receiver<Job>, settings: Arc<Settings>) 
             buf: &mut buf,
             settings: &settings,
         };
-        let result = exchange.run(&job.head, &job.body).await;
-        let reusable = matches!(result, Ok((_, true))) && !conn.wants_close();
-        if let Err(error) = &result {
-            debug!(%error, "HTTP/1.1 exchange failed");
-        }
-        let _ = job.reply.send(result.map(|(r, _)| (r, reusable)));
+        let mut reply = Some(job.reply);
+        let mut tx = None;
+        let result = exchange
+            .run(&job.head, &job.body, &mut reply, &mut tx)
+            .await;
+        let reusable = match result {
+            Ok(Some((trailers, ended))) => {
+                let reusable = ended && !conn.wants_close();
+                if reusable {
+                    (job.check_in)();
+                }
+                if let Some(tx) = tx {
+                    let _ = tx.send(Item::End(trailers)).await;
+                }
+                reusable
+            }
+            // The application dropped the response before its end.
+            Ok(None) => false,
+            Err(error) => {
+                debug!(%error, "HTTP/1.1 exchange failed");
+                if let Some(reply) = reply.take() {
+                    let _ = reply.send(Err(error));
+                } else if let Some(tx) = tx {
+                    let _ = tx.send(Item::Error(error)).await;
+                }
+                false
+            }
+        };
         if !reusable {
             break;
         }
@@ -120,11 +159,16 @@ impl Exchange<'_> {
     /// Sends the request and reads the response at the same time (a server may echo
     /// content as it arrives, or answer before reading it all). Returns the response
     /// and whether the whole request went out.
+    ///
+    /// `Ok(Some((trailers, all_sent)))` at the response's end, `Ok(None)` if the
+    /// application dropped the response stream.
     async fn run(
         &mut self,
         head: &request::Parts,
         body: &Bytes,
-    ) -> Result<(Response<Bytes>, bool), ClientError> {
+        reply: &mut Option<oneshot::Sender<Reply>>,
+        tx: &mut Option<mpsc::Sender<Item>>,
+    ) -> Result<Option<(HeaderMap, bool)>, ClientError> {
         let size = if body.is_empty() && no_length(&head.method) {
             BodySize::Empty
         } else {
@@ -135,11 +179,6 @@ impl Exchange<'_> {
             .map_err(ClientError::H1Local)?;
         let mut sent = 0usize;
         let mut ended = size == BodySize::Empty;
-        let mut response = Collect {
-            limit: self.settings.max_response_body,
-            head: None,
-            content: BytesMut::new(),
-        };
         let mut out: Option<Bytes> = None;
         let after = self.settings.idle_timeout;
         loop {
@@ -158,8 +197,29 @@ impl Exchange<'_> {
                 }
             }
             while let Some(event) = self.conn.poll_event() {
-                if let Some(done) = response.event(event)? {
-                    return Ok((done, ended));
+                match event {
+                    Event::Response(parts) => {
+                        let (sender, receiver) = mpsc::channel(PIECES);
+                        let stream = ResponseStream::new(parts, Source::H1(receiver));
+                        if let Some(reply) = reply.take()
+                            && reply.send(Ok(stream)).is_ok()
+                        {
+                            *tx = Some(sender);
+                        } else {
+                            return Ok(None);
+                        }
+                    }
+                    Event::Data(data) => {
+                        if let Some(sender) = tx
+                            && sender.send(Item::Data(data)).await.is_err()
+                        {
+                            return Ok(None);
+                        }
+                    }
+                    Event::End(trailers) => return Ok(Some((trailers, ended))),
+                    Event::Error(error) => return Err(ClientError::H1(error)),
+                    Event::Closed | Event::Upgrade(_) => return Err(ClientError::Closed),
+                    _ => {}
                 }
             }
             if out.is_none() {
@@ -185,39 +245,5 @@ impl Exchange<'_> {
                 }
             }
         }
-    }
-}
-
-/// The response as it arrives.
-struct Collect {
-    limit: usize,
-    head: Option<http::response::Parts>,
-    content: BytesMut,
-}
-
-impl Collect {
-    /// Takes one event; the response once it is complete.
-    fn event(&mut self, event: Event) -> Result<Option<Response<Bytes>>, ClientError> {
-        match event {
-            Event::Response(parts) => self.head = Some(parts),
-            Event::Data(data) => {
-                if self.content.len().saturating_add(data.len()) > self.limit {
-                    return Err(ClientError::BodyTooLarge { limit: self.limit });
-                }
-                self.content.extend_from_slice(&data);
-            }
-            Event::End(trailers) => {
-                let parts = self.head.take().ok_or(ClientError::Closed)?;
-                let mut response = Response::from_parts(parts, self.content.split().freeze());
-                if !trailers.is_empty() {
-                    response.extensions_mut().insert(Trailers(trailers));
-                }
-                return Ok(Some(response));
-            }
-            Event::Error(error) => return Err(ClientError::H1(error)),
-            Event::Closed | Event::Upgrade(_) => return Err(ClientError::Closed),
-            _ => {}
-        }
-        Ok(None)
     }
 }

@@ -14,24 +14,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::{HeaderMap, Response, request, response};
-use stator_h2::{Connection, ErrorCode, Event, LocalError, StreamId};
+use http::{HeaderMap, request, response};
+use stator_h2::{Connection, ErrorCode, Event, FlowControl, LocalError, StreamId};
 use stator_ws::handshake::{ClientOffer, connect};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tracing::debug;
 
+use super::body::{Item, Note, ResponseStream, Source};
 use super::connect::BoxIo;
 use super::websocket::WebSocket;
-use super::{ClientError, Settings, Trailers};
+use super::{ClientError, Settings};
 use crate::app::link::{Command, Link};
 use crate::ws::{Bridge, KeepAlive, sleep_until};
 
 /// Requests waiting for the connection task.
 const QUEUE: usize = 256;
 
-type ResponseReply = oneshot::Sender<Result<Response<Bytes>, ClientError>>;
+type ResponseReply = oneshot::Sender<Result<ResponseStream, ClientError>>;
 type WsReply = oneshot::Sender<Result<WebSocket, ClientError>>;
 
 /// What the pool asks of the connection task.
@@ -62,12 +63,12 @@ impl Handle {
         !self.tx.is_closed() && self.open.load(Ordering::Acquire)
     }
 
-    /// Sends a request with its whole content and waits for the whole response.
+    /// Sends a request with its whole content and waits for the response head.
     pub(crate) async fn request(
         &self,
         head: request::Parts,
         body: Bytes,
-    ) -> Result<Response<Bytes>, ClientError> {
+    ) -> Result<ResponseStream, ClientError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Cmd::Request { head, body, reply })
@@ -105,13 +106,18 @@ pub(crate) fn spawn(io: BoxIo, settings: Arc<Settings>) -> Handle {
     let (ext_tx, ext_rx) = watch::channel(None);
     let open = Arc::new(AtomicBool::new(true));
     let (ws_tx, ws_rx) = mpsc::unbounded_channel();
+    let (notes_tx, notes_rx) = mpsc::unbounded_channel();
     let mut config = stator_h2::Config::default();
     config.limits = settings.h2_limits.clone();
+    // Credit goes back as the application takes the content: backpressure per stream.
+    config.flow_control = FlowControl::Manual;
     let driver = Driver {
         conn: Connection::client(config),
         streams: HashMap::new(),
         ws_tx,
         ws_rx,
+        notes_tx,
+        notes_rx,
         extended_connect: ext_tx,
         open: Arc::clone(&open),
         settings,
@@ -128,12 +134,12 @@ pub(crate) fn spawn(io: BoxIo, settings: Arc<Settings>) -> Handle {
 
 /// One stream's state.
 enum Stream {
-    /// A request: content still to send, and the response so far.
+    /// A request: content still to send; the reply until the head came, then the
+    /// channel of its content.
     Request {
-        reply: ResponseReply,
+        reply: Option<ResponseReply>,
+        tx: Option<mpsc::UnboundedSender<Item>>,
         pending: Bytes,
-        head: Option<response::Parts>,
-        content: BytesMut,
     },
     /// An Extended CONNECT waiting for its response.
     Connecting { offer: ClientOffer, reply: WsReply },
@@ -154,6 +160,8 @@ struct Driver {
     streams: HashMap<u32, Stream>,
     ws_tx: mpsc::UnboundedSender<Command>,
     ws_rx: mpsc::UnboundedReceiver<Command>,
+    notes_tx: mpsc::UnboundedSender<Note>,
+    notes_rx: mpsc::UnboundedReceiver<Note>,
     extended_connect: watch::Sender<Option<bool>>,
     open: Arc<AtomicBool>,
     settings: Arc<Settings>,
@@ -213,6 +221,7 @@ impl Driver {
                     None => self.clients_gone = true,
                 },
                 Some(command) = self.ws_rx.recv() => self.ws_command(command),
+                Some(note) = self.notes_rx.recv() => self.note(note),
                 () = sleep_until(timer.map(Instant::from_std)), if timer.is_some() => {
                     self.conn.handle_timeout(Instant::now().into_std());
                 }
@@ -237,10 +246,9 @@ impl Driver {
                 match self.conn.send_request(&head, body.is_empty()) {
                     Ok(id) => {
                         let stream = Stream::Request {
-                            reply,
+                            reply: Some(reply),
+                            tx: None,
                             pending: body,
-                            head: None,
-                            content: BytesMut::new(),
                         };
                         self.streams.insert(id.get(), stream);
                         self.push(id);
@@ -269,6 +277,21 @@ impl Driver {
         }
     }
 
+    fn note(&mut self, note: Note) {
+        match note {
+            Note::Consumed(key, n) => {
+                if let Some(id) = StreamId::new(key) {
+                    let _ = self.conn.release_capacity(id, n);
+                }
+            }
+            Note::Cancel(key) => {
+                if let (Some(id), Some(_)) = (StreamId::new(key), self.streams.remove(&key)) {
+                    let _ = self.conn.send_reset(id, ErrorCode::CANCEL);
+                }
+            }
+        }
+    }
+
     /// Sends what a request's content has left, as far as the windows allow.
     fn push(&mut self, id: StreamId) {
         let Some(Stream::Request { pending, .. }) = self.streams.get_mut(&id.get()) else {
@@ -288,24 +311,19 @@ impl Driver {
         }
     }
 
-    /// Ends a request stream with `result` (a WebSocket stream is just forgotten).
+    /// Ends a stream: a request's with its trailers or an error (a WebSocket's is
+    /// aborted).
     fn finish(&mut self, key: u32, result: Result<HeaderMap, ClientError>) {
         match self.streams.remove(&key) {
-            Some(Stream::Request {
-                reply,
-                head,
-                mut content,
-                ..
-            }) => {
-                let response = result.and_then(|trailers| {
-                    let head = head.ok_or(ClientError::Closed)?;
-                    let mut response = Response::from_parts(head, content.split().freeze());
-                    if !trailers.is_empty() {
-                        response.extensions_mut().insert(Trailers(trailers));
-                    }
-                    Ok(response)
-                });
-                let _ = reply.send(response);
+            Some(Stream::Request { reply, tx, .. }) => {
+                if let Some(reply) = reply {
+                    let _ = reply.send(Err(result.err().unwrap_or(ClientError::Closed)));
+                } else if let Some(tx) = tx {
+                    let _ = tx.send(match result {
+                        Ok(trailers) => Item::End(trailers),
+                        Err(error) => Item::Error(error),
+                    });
+                }
             }
             Some(Stream::Connecting { reply, .. }) => {
                 let _ = reply.send(Err(result.err().unwrap_or(ClientError::Closed)));
@@ -361,8 +379,22 @@ impl Driver {
     fn response(&mut self, stream: StreamId, head: response::Parts, end_stream: bool) {
         let key = stream.get();
         match self.streams.get_mut(&key) {
-            Some(Stream::Request { head: slot, .. }) => {
-                *slot = Some(head);
+            Some(Stream::Request { reply, tx, .. }) => {
+                let (sender, receiver) = mpsc::unbounded_channel();
+                let source = Source::H2 {
+                    rx: receiver,
+                    notes: self.notes_tx.clone(),
+                    stream: key,
+                };
+                let delivered = reply
+                    .take()
+                    .is_some_and(|r| r.send(Ok(ResponseStream::new(head, source))).is_ok());
+                if !delivered {
+                    self.streams.remove(&key);
+                    let _ = self.conn.send_reset(stream, ErrorCode::CANCEL);
+                    return;
+                }
+                *tx = Some(sender);
                 if end_stream {
                     self.finish(key, Ok(HeaderMap::new()));
                 }
@@ -416,15 +448,16 @@ impl Driver {
 
     fn data(&mut self, stream: StreamId, data: Bytes, end_stream: bool) {
         let key = stream.get();
-        let limit = self.settings.max_response_body;
         match self.streams.get_mut(&key) {
-            Some(Stream::Request { content, .. }) => {
-                if content.len().saturating_add(data.len()) > limit {
+            Some(Stream::Request { tx, .. }) => {
+                let taken = tx
+                    .as_ref()
+                    .is_some_and(|tx| tx.send(Item::Data(data)).is_ok());
+                if !taken {
+                    self.streams.remove(&key);
                     let _ = self.conn.send_reset(stream, ErrorCode::CANCEL);
-                    self.finish(key, Err(ClientError::BodyTooLarge { limit }));
                     return;
                 }
-                content.extend_from_slice(&data);
                 if end_stream {
                     self.finish(key, Ok(HeaderMap::new()));
                 }
@@ -451,6 +484,10 @@ impl Driver {
             let Some(id) = StreamId::new(key) else {
                 continue;
             };
+            let credit = ws.bridge.take_credit();
+            if credit > 0 {
+                let _ = self.conn.release_capacity(id, credit);
+            }
             while let Some(frames) = ws.bridge.poll_transmit() {
                 ws.out.extend_from_slice(&frames);
             }

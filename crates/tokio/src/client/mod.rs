@@ -13,6 +13,11 @@
 //!   after a response that keeps it alive (at most
 //!   [`ClientBuilder::max_idle_per_host`] idle ones per origin).
 //!
+//! [`Client::request`] returns the whole response (with a size limit);
+//! [`Client::send`] returns a [`ResponseStream`] as soon as the head arrived, its
+//! content read piece by piece with backpressure (HTTP/2 flow-control credit goes back
+//! only as the application takes the content).
+//!
 //! [`Client::websocket`] uses an HTTP/2 connection when there is one (or when a new
 //! `https` connection negotiates `h2`) and its server's SETTINGS enabled Extended
 //! CONNECT; otherwise it opens an HTTP/1.1 connection and upgrades it.
@@ -44,12 +49,14 @@ use http::{HeaderMap, Request, Response, Uri, request};
 use stator_ws::extension::DeflateOffer;
 use stator_ws::handshake::{ClientOptions, connect as ws_connect};
 
+mod body;
 mod connect;
 mod error;
 mod h1;
 mod h2;
 mod websocket;
 
+pub use body::ResponseStream;
 pub use error::ClientError;
 pub use websocket::WebSocket;
 
@@ -292,8 +299,35 @@ impl Client {
     }
 
     /// Sends `request` (absolute URI) with its content and returns the whole response,
-    /// trailers in its extensions as [`Trailers`].
+    /// at most [`ClientBuilder::max_response_body`] bytes, trailers in its extensions as
+    /// [`Trailers`]. The request timeout covers the whole exchange.
     pub async fn request(&self, request: Request<Bytes>) -> Result<Response<Bytes>, ClientError> {
+        let limit = self.inner.settings.max_response_body;
+        let exchange = async {
+            let (head, body) = request.into_parts();
+            let target = Target::of(&head.uri)?;
+            self.exchange(target, head, body)
+                .await?
+                .collect(limit)
+                .await
+        };
+        match self.inner.settings.request_timeout {
+            Some(after) => {
+                tokio::time::timeout(after, exchange)
+                    .await
+                    .map_err(|_| ClientError::Timeout {
+                        what: "request",
+                        after,
+                    })?
+            }
+            None => exchange.await,
+        }
+    }
+
+    /// Sends `request` and returns once the response head arrived; the content follows
+    /// through [`ResponseStream::chunk`], with backpressure. The request timeout covers
+    /// the head.
+    pub async fn send(&self, request: Request<Bytes>) -> Result<ResponseStream, ClientError> {
         let (head, body) = request.into_parts();
         let target = Target::of(&head.uri)?;
         let exchange = self.exchange(target, head, body);
@@ -315,7 +349,7 @@ impl Client {
         target: Target,
         head: request::Parts,
         body: Bytes,
-    ) -> Result<Response<Bytes>, ClientError> {
+    ) -> Result<ResponseStream, ClientError> {
         let versions = self.inner.settings.versions;
         let conn = if let Some(conn) = self.pooled(&target, versions) {
             conn
@@ -333,11 +367,10 @@ impl Client {
         match conn {
             Conn::H2(handle) => handle.request(head, body).await,
             Conn::H1(handle) => {
-                let (response, reusable) = handle.send(head, body).await?;
-                if reusable {
-                    self.check_in(target, handle);
-                }
-                Ok(response)
+                let client = self.clone();
+                let back = handle.clone();
+                let check_in = Box::new(move || client.check_in(target, back));
+                handle.send(head, body, check_in).await
             }
         }
     }
