@@ -597,3 +597,36 @@ fn send_streams_h2_content_and_cancel_keeps_the_connection() {
         assert_eq!(accepted.load(Ordering::SeqCst), 1);
     });
 }
+
+#[test]
+fn a_pooled_connection_closed_by_the_server_is_retried_for_get() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            // The first connection answers one request, then reads the next one and
+            // closes without an answer (a keep-alive timeout racing the reuse).
+            let (mut first, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let _ = first.read(&mut buf).await.unwrap();
+            first
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\none")
+                .await
+                .unwrap();
+            let _ = first.read(&mut buf).await.unwrap();
+            drop(first);
+            let (mut second, _) = listener.accept().await.unwrap();
+            let _ = second.read(&mut buf).await.unwrap();
+            second
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\ntwo")
+                .await
+                .unwrap();
+            let _ = second.read(&mut buf).await;
+        });
+        let client = Client::new();
+        let url = format!("http://{addr}/");
+        assert_eq!(client.get(&url).await.unwrap().body(), "one");
+        assert_eq!(client.get(&url).await.unwrap().body(), "two");
+    });
+}

@@ -48,6 +48,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Request, Response, Uri, request};
 use stator_ws::extension::DeflateOffer;
 use stator_ws::handshake::{ClientOptions, connect as ws_connect};
+use tracing::debug;
 
 mod body;
 mod connect;
@@ -351,28 +352,58 @@ impl Client {
         body: Bytes,
     ) -> Result<ResponseStream, ClientError> {
         let versions = self.inner.settings.versions;
-        let conn = if let Some(conn) = self.pooled(&target, versions) {
-            conn
-        } else {
-            let guard = self.lock_if_h2(&target, versions).await;
-            if let Some(conn) = self.pooled(&target, versions) {
-                conn
-            } else {
-                let (io, proto) = connect::open(&self.inner.settings, &target, versions).await?;
-                let conn = self.adopt(&target, io, &proto);
-                drop(guard);
-                conn
-            }
+        let pooled = self.pooled(&target, versions);
+        let from_pool = pooled.is_some();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => self.connect_new(&target, versions).await?,
         };
+        let retry = from_pool && head.method.is_idempotent();
+        let result = self.on(conn, &target, head.clone(), body.clone()).await;
+        match result {
+            // The server closed an idle kept-alive connection as we reused it (RFC 9112
+            // §9.3.1): nothing of a response came, and the method may be retried.
+            Err(error) if retry && stale(&error) => {
+                debug!("a pooled HTTP/1.1 connection was closed: retrying on a new one");
+                let conn = self.connect_new(&target, versions).await?;
+                self.on(conn, &target, head, body).await
+            }
+            other => other,
+        }
+    }
+
+    /// Sends a request on `conn`.
+    async fn on(
+        &self,
+        conn: Conn,
+        target: &Target,
+        head: request::Parts,
+        body: Bytes,
+    ) -> Result<ResponseStream, ClientError> {
         match conn {
             Conn::H2(handle) => handle.request(head, body).await,
             Conn::H1(handle) => {
                 let client = self.clone();
                 let back = handle.clone();
+                let target = target.clone();
                 let check_in = Box::new(move || client.check_in(target, back));
                 handle.send(head, body, check_in).await
             }
         }
+    }
+
+    /// A new connection (or an HTTP/2 one another request just made).
+    async fn connect_new(&self, target: &Target, versions: Versions) -> Result<Conn, ClientError> {
+        let guard = self.lock_if_h2(target, versions).await;
+        if guard.is_some()
+            && let Some(Conn::H2(handle)) = self.pooled(target, Versions::Http2Only)
+        {
+            return Ok(Conn::H2(handle));
+        }
+        let (io, proto) = connect::open(&self.inner.settings, target, versions).await?;
+        let conn = self.adopt(target, io, &proto);
+        drop(guard);
+        Ok(conn)
     }
 
     /// Opens a WebSocket to `url` (`ws`/`wss`, or `http`/`https`), offering
@@ -386,7 +417,24 @@ impl Client {
     /// Over HTTP/2 when an HTTP/2 connection to the origin exists or a new one is
     /// negotiated, and its server enabled Extended CONNECT (RFC 8441 §3); otherwise over
     /// a new HTTP/1.1 connection with Upgrade (RFC 6455 §4.1).
+    ///
+    /// The request timeout, if set, covers the handshake; otherwise the idle timeout does.
     pub async fn websocket_with(
+        &self,
+        url: &str,
+        options: WebSocketOptions,
+    ) -> Result<WebSocket, ClientError> {
+        let settings = &self.inner.settings;
+        let (what, after) = match settings.request_timeout {
+            Some(after) => ("request", after),
+            None => ("idle", settings.idle_timeout),
+        };
+        tokio::time::timeout(after, self.open_websocket(url, options))
+            .await
+            .map_err(|_| ClientError::Timeout { what, after })?
+    }
+
+    async fn open_websocket(
         &self,
         url: &str,
         options: WebSocketOptions,
@@ -515,6 +563,16 @@ impl Client {
         if entry.idle.len() < max {
             entry.idle.push(handle);
         }
+    }
+}
+
+/// Whether an error on a reused HTTP/1.1 connection, before any response, says the
+/// server had closed it: EOF, a reset, or EOF seen as a truncated response.
+fn stale(error: &ClientError) -> bool {
+    match error {
+        ClientError::Closed | ClientError::Io(_) => true,
+        ClientError::H1(e) => e.violation == stator_h1::Violation::IncompleteMessage,
+        _ => false,
     }
 }
 
