@@ -78,6 +78,7 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod app;
+pub mod client;
 mod h1;
 mod h2;
 pub mod server;
@@ -88,5 +89,6 @@ pub use app::{
     Accept, App, HttpSession, RequestEvent, Scope, ScopeKind, Session, SessionError,
     WebSocketEvent, WebSocketSession,
 };
+pub use client::{Client, ClientBuilder, ClientError, ResponseStream, WebSocket};
 pub use server::{Server, ServerBuilder, ShutdownHandle};
 pub use stator_ws::{CloseCode, Message};
