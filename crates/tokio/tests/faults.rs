@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::SinkExt;
 use futures_util::future::join_all;
 use http::{Method, Request, StatusCode};
 use stator_tokio::{CloseCode, Server};
@@ -266,6 +267,91 @@ async fn an_http2_stream_that_never_releases_window_stalls_only_itself() {
         assert!(dropped >= IDLE);
         assert!(same_connection >= 5 && served >= 5);
         drop(stalled);
+        conn.abort();
+        server.shutdown.shutdown();
+    })
+    .await
+    .expect("in time");
+}
+
+/// Waits for the end of a WebSocket session; its disconnect code.
+async fn ws_end(tally: &mut Tally, within: Duration) -> CloseCode {
+    loop {
+        match timeout(within, tally.seen.recv()).await {
+            Ok(Some(Seen::WsEnd(code))) => return code,
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => panic!("the WebSocket session did not end"),
+        }
+    }
+}
+
+/// A WebSocket peer that keeps sending and never reads: the echo stalls on the socket
+/// (HTTP/1.1) or on the stream's window (HTTP/2) and the idle timeout ends the session
+/// with 1006, while others are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_peer_that_stops_reading_is_dropped() {
+    const IDLE: Duration = Duration::from_secs(2);
+    const MESSAGES: usize = 400;
+    timeout(LIMIT, async {
+        let mut server = support::start(Server::builder().idle_timeout(IDLE)).await;
+        let addr = server.addr;
+        let stop = Arc::new(AtomicBool::new(false));
+        let probe = prober(addr, Arc::clone(&stop));
+        let message = vec![5u8; 64 * 1024];
+
+        // HTTP/1.1: a small receive buffer, and no reads after the handshake.
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let tcp = socket.connect(addr).await.unwrap();
+        let (ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/ws"), tcp)
+            .await
+            .unwrap();
+        let mut sink = ws;
+        let m = message.clone();
+        let writer = tokio::spawn(async move {
+            for _ in 0..MESSAGES {
+                let send = sink.send(tokio_tungstenite::tungstenite::Message::binary(m.clone()));
+                if !matches!(timeout(Duration::from_secs(1), send).await, Ok(Ok(()))) {
+                    break;
+                }
+            }
+            sink
+        });
+        let started = Instant::now();
+        let code = ws_end(&mut server.tally, LIMIT).await;
+        let h1_took = started.elapsed();
+        assert_eq!(code, CloseCode::ABNORMAL);
+        drop(writer.await.unwrap());
+
+        // HTTP/2: the stream's window is never released.
+        let (client, conn) = h2_client(addr).await;
+        let mut ws = H2Ws::open(&client, 1).await;
+        let writer = tokio::spawn(async move {
+            for _ in 0..MESSAGES {
+                let m = stator_tokio::Message::binary(message.clone());
+                if timeout(Duration::from_secs(1), ws.send(&m)).await.is_err() {
+                    break;
+                }
+            }
+            ws
+        });
+        let started = Instant::now();
+        let code = ws_end(&mut server.tally, LIMIT).await;
+        let h2_took = started.elapsed();
+        assert_eq!(code, CloseCode::ABNORMAL);
+        // The connection still serves other streams.
+        let (status, _) = timeout(PROMPT, h2_get(&client, "/hello")).await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        stop.store(true, Ordering::SeqCst);
+        let (served, slowest) = probe.await.unwrap();
+        println!(
+            "WebSocket non-readers ended with 1006 after {h1_took:?} (HTTP/1.1) and \
+             {h2_took:?} (HTTP/2), idle timeout {IDLE:?}; meanwhile {served} normal \
+             requests, slowest {slowest:?}"
+        );
+        assert!(h1_took >= IDLE && h2_took >= IDLE);
+        assert!(served >= 5);
+        drop(writer.await.unwrap());
         conn.abort();
         server.shutdown.shutdown();
     })

@@ -22,9 +22,9 @@
 //!   with 1001, and the machine's drain timer is held to the server's shutdown deadline;
 //! - a connection without streams closes (gracefully) after the keep-alive timeout, or
 //!   after the header-read timeout if no request ever came; writes that stall for the
-//!   idle timeout drop the connection, and a response that waits that long for the
-//!   peer's flow-control credit has its stream reset (`CANCEL`), so a reader that never
-//!   releases window cannot hold a session forever.
+//!   idle timeout drop the connection, and a response or WebSocket whose output waits
+//!   that long for the peer's flow-control credit has its stream reset (`CANCEL`), so a
+//!   reader that never releases window cannot hold a session forever.
 
 use std::collections::HashMap;
 

@@ -89,6 +89,8 @@ pub(super) struct Ws {
     pub(super) bridge: Bridge,
     /// Bridge output `send_data` did not take yet.
     leftover: Option<Bytes>,
+    /// Since when that output has made no progress.
+    stalled_since: Option<Instant>,
     /// `END_STREAM` is sent.
     ended: bool,
 }
@@ -265,7 +267,8 @@ impl Stream {
     pub(super) fn stalled_since(&self) -> Option<Instant> {
         match &self.kind {
             Kind::Http(h) => h.pending.as_ref().map(|p| p.since),
-            _ => None,
+            Kind::Ws(ws) => ws.stalled_since,
+            Kind::Handshake { .. } | Kind::Refused => None,
         }
     }
 
@@ -354,6 +357,7 @@ impl Stream {
         self.kind = Kind::Ws(Box::new(Ws {
             bridge,
             leftover: None,
+            stalled_since: None,
             ended: false,
         }));
     }
@@ -444,8 +448,12 @@ impl Stream {
                 },
             };
             match cx.conn.send_data(id, &chunk, false) {
-                Ok(n) if n >= chunk.len() => {}
+                Ok(n) if n >= chunk.len() => ws.stalled_since = None,
                 Ok(n) => {
+                    ws.stalled_since = match ws.stalled_since {
+                        Some(since) if n == 0 => Some(since),
+                        _ => Some(Instant::now()),
+                    };
                     ws.leftover = Some(chunk.slice(n..));
                     return false;
                 }
