@@ -274,6 +274,66 @@ async fn an_http2_stream_that_never_releases_window_stalls_only_itself() {
     .expect("in time");
 }
 
+/// One HTTP/2 frame (RFC 9113 §4.1).
+fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+    out.extend_from_slice(&[kind, flags]);
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A scripted HTTP/2 client that opens every window wide, asks for `/big` and then
+/// never reads the socket: the server's writes stall and the idle timeout drops the
+/// connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_connection_that_stops_reading_is_dropped() {
+    const IDLE: Duration = Duration::from_secs(2);
+    timeout(LIMIT, async {
+        let mut server = support::start(Server::builder().idle_timeout(IDLE)).await;
+        let stop = Arc::new(AtomicBool::new(false));
+        let probe = prober(server.addr, Arc::clone(&stop));
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let mut stalled = socket.connect(server.addr).await.unwrap();
+        let mut script = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+        // SETTINGS_INITIAL_WINDOW_SIZE = 2^31 - 1, and the connection window likewise.
+        script.extend(h2_frame(0x4, 0, 0, &[0, 0x4, 0x7f, 0xff, 0xff, 0xff]));
+        script.extend(h2_frame(
+            0x8,
+            0,
+            0,
+            &(0x7fff_ffff_u32 - 65_535).to_be_bytes(),
+        ));
+        // HEADERS, END_STREAM | END_HEADERS: GET http://t/big (HPACK: indexed :method
+        // GET and :scheme http, literal :authority and :path).
+        let block = [
+            0x82, 0x86, 0x41, 0x01, b't', 0x44, 0x04, b'/', b'b', b'i', b'g',
+        ];
+        script.extend(h2_frame(0x1, 0x5, 1, &block));
+        stalled.write_all(&script).await.unwrap();
+        let asked = Instant::now();
+        let (sent, failed) = big_report(&mut server.tally, LIMIT).await;
+        let dropped = asked.elapsed();
+        stop.store(true, Ordering::SeqCst);
+        let (served, slowest) = probe.await.unwrap();
+        println!(
+            "HTTP/2 connection that stops reading: dropped after {dropped:?} (idle timeout \
+             {IDLE:?}) with {} KiB of {} KiB handed over; meanwhile {served} normal \
+             requests, slowest {slowest:?}",
+            sent / 1024,
+            BIG_CHUNK * BIG_CHUNKS / 1024
+        );
+        assert!(failed && sent < BIG_CHUNK * BIG_CHUNKS);
+        assert!(dropped >= IDLE);
+        assert!(served >= 5);
+        drop(stalled);
+        server.shutdown.shutdown();
+    })
+    .await
+    .expect("in time");
+}
+
 /// Waits for the end of a WebSocket session; its disconnect code.
 async fn ws_end(tally: &mut Tally, within: Duration) -> CloseCode {
     loop {
