@@ -604,6 +604,13 @@ impl Driver {
     async fn finish(mut self) {
         self.disconnect_session();
         self.exchange = None;
+        // Commands queued or yet to come are refused at once: a session blocked on an
+        // ack (a WebSocket send after a stalled write) sees `Disconnected`, then its
+        // disconnect event, instead of waiting out the grace period to be aborted.
+        self.commands.close();
+        while let Ok(command) = self.commands.try_recv() {
+            refuse(command.op, SessionError::Disconnected);
+        }
         drop(self.commands_tx);
         let grace = self.ctx.settings.idle_timeout;
         let drained = tokio::time::timeout(grace, async {

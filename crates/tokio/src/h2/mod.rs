@@ -22,7 +22,9 @@
 //!   with 1001, and the machine's drain timer is held to the server's shutdown deadline;
 //! - a connection without streams closes (gracefully) after the keep-alive timeout, or
 //!   after the header-read timeout if no request ever came; writes that stall for the
-//!   idle timeout drop the connection.
+//!   idle timeout drop the connection, and a response or WebSocket whose output waits
+//!   that long for the peer's flow-control credit has its stream reset (`CANCEL`), so a
+//!   reader that never releases window cannot hold a session forever.
 
 use std::collections::HashMap;
 
@@ -391,6 +393,7 @@ impl Driver {
             earliest(Some(later(since, timeout)));
         }
         for s in self.streams.values_mut() {
+            earliest(s.stalled_since().map(|t| later(t, settings.idle_timeout)));
             if let Some(ws) = s.ws() {
                 earliest(ws.bridge.next_timer());
             }
@@ -426,6 +429,21 @@ impl Driver {
             {
                 ws.bridge.on_timer(now);
             }
+        }
+        let idle = self.ctx.settings.idle_timeout;
+        let stalled: Vec<StreamId> = self
+            .streams
+            .iter()
+            .filter(|(_, s)| s.stalled_since().is_some_and(|t| later(t, idle) <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in stalled {
+            debug!(stream = %id, "no flow-control credit for the idle timeout: RST_STREAM");
+            let _ = self.conn.send_reset(id, ErrorCode::CANCEL);
+            if let Some(s) = self.streams.remove(&id) {
+                s.reset();
+            }
+            self.note_idle();
         }
     }
 

@@ -11,6 +11,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode, response};
 use stator_h2::{Connection, ErrorCode, StreamId};
 use stator_ws::handshake::{Negotiated, Offer, connect as handshake};
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 use tracing::{debug, warn};
 
 use crate::app::SessionError;
@@ -65,6 +66,9 @@ struct Pending {
     data: Bytes,
     end: bool,
     ack: Ack,
+    /// Since when the stream has made no progress: a peer that never gives credit
+    /// would hold the session forever.
+    since: Instant,
 }
 
 /// An HTTP exchange.
@@ -85,6 +89,8 @@ pub(super) struct Ws {
     pub(super) bridge: Bridge,
     /// Bridge output `send_data` did not take yet.
     leftover: Option<Bytes>,
+    /// Since when that output has made no progress.
+    stalled_since: Option<Instant>,
     /// `END_STREAM` is sent.
     ended: bool,
 }
@@ -257,12 +263,21 @@ impl Stream {
         self.reset();
     }
 
+    /// Since when the response has waited for the peer's flow-control credit.
+    pub(super) fn stalled_since(&self) -> Option<Instant> {
+        match &self.kind {
+            Kind::Http(h) => h.pending.as_ref().map(|p| p.since),
+            Kind::Ws(ws) => ws.stalled_since,
+            Kind::Handshake { .. } | Kind::Refused => None,
+        }
+    }
+
     /// The stream may send again: retry what `send_data` left.
     pub(super) fn writable(&mut self, cx: &mut Cx<'_>) {
         if let Kind::Http(h) = &mut self.kind
             && let Some(p) = h.pending.take()
         {
-            send_data(cx, self.id, h, &p.data, p.end, p.ack);
+            send_data(cx, self.id, h, &p.data, p.end, p.ack, Some(p.since));
         }
         // A WebSocket's leftover goes in the driver's next `pump`.
     }
@@ -342,6 +357,7 @@ impl Stream {
         self.kind = Kind::Ws(Box::new(Ws {
             bridge,
             leftover: None,
+            stalled_since: None,
             ended: false,
         }));
     }
@@ -432,8 +448,12 @@ impl Stream {
                 },
             };
             match cx.conn.send_data(id, &chunk, false) {
-                Ok(n) if n >= chunk.len() => {}
+                Ok(n) if n >= chunk.len() => ws.stalled_since = None,
                 Ok(n) => {
+                    ws.stalled_since = match ws.stalled_since {
+                        Some(since) if n == 0 => Some(since),
+                        _ => Some(Instant::now()),
+                    };
                     ws.leftover = Some(chunk.slice(n..));
                     return false;
                 }
@@ -497,7 +517,7 @@ fn http_command(cx: &mut Cx<'_>, id: StreamId, h: &mut Http, peer_done: bool, op
                 return;
             }
             let data = if h.no_content { Bytes::new() } else { data };
-            send_data(cx, id, h, &data, !more, ack);
+            send_data(cx, id, h, &data, !more, ack, None);
         }
         Op::Trailers(trailers, ack) => {
             if h.response != Resp::Started || h.pending.is_some() {
@@ -517,8 +537,16 @@ fn http_command(cx: &mut Cx<'_>, id: StreamId, h: &mut Http, peer_done: bool, op
 }
 
 /// Offers `data` to the machine; keeps what it did not take, with the ack, for
-/// [`Stream::writable`].
-fn send_data(cx: &mut Cx<'_>, id: StreamId, h: &mut Http, data: &Bytes, end: bool, ack: Ack) {
+/// [`Stream::writable`]. `stalled` is when the retried content first stalled.
+fn send_data(
+    cx: &mut Cx<'_>,
+    id: StreamId,
+    h: &mut Http,
+    data: &Bytes,
+    end: bool,
+    ack: Ack,
+    stalled: Option<Instant>,
+) {
     if data.is_empty() && !end {
         cx.answers.push(Answer::Done(ack));
         return;
@@ -531,10 +559,15 @@ fn send_data(cx: &mut Cx<'_>, id: StreamId, h: &mut Http, data: &Bytes, end: boo
             cx.answers.push(Answer::Done(ack));
         }
         Ok(n) => {
+            let since = match stalled {
+                Some(since) if n == 0 => since,
+                _ => Instant::now(),
+            };
             h.pending = Some(Pending {
                 data: data.slice(n..),
                 end,
                 ack,
+                since,
             });
         }
         Err(error) => drop(ack.send(Err(SessionError::Refused(error.to_string())))),

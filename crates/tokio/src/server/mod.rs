@@ -146,7 +146,9 @@ impl ServerBuilder {
     }
 
     /// How long a read of request content or a write may stall before the connection
-    /// is dropped. Default 60 s.
+    /// is dropped; over HTTP/2, also how long a response or a WebSocket's output may
+    /// wait for the client's flow-control credit before its stream is reset.
+    /// Default 60 s.
     #[must_use]
     pub fn idle_timeout(mut self, timeout: Duration) -> ServerBuilder {
         self.settings.idle_timeout = timeout;
