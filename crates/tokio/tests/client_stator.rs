@@ -65,6 +65,7 @@ async fn exercise_h2(client: &Client, base: &str, scheme: &str) {
     assert_eq!(first.headers()["x-scheme"], scheme);
     let port = first.headers()["x-client-port"].clone();
 
+    eprintln!("{base}: first GET");
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let client = client.clone();
@@ -83,6 +84,7 @@ async fn exercise_h2(client: &Client, base: &str, scheme: &str) {
     assert!(ports.contains(&port));
 
     let body = Bytes::from(pattern(5 << 20));
+    eprintln!("{base}: 50 GETs");
     for path in ["/echo", "/echo-len"] {
         let request = Request::post(format!("{base}{path}"))
             .body(body.clone())
@@ -92,6 +94,7 @@ async fn exercise_h2(client: &Client, base: &str, scheme: &str) {
         assert_eq!(response.version(), Version::HTTP_2);
         assert_eq!(response.body().len(), body.len(), "{path}");
         assert!(response.body() == &body, "{path}: the same bytes back");
+        eprintln!("{base}: {path}");
     }
 
     let request = Request::post(format!("{base}/length-trailer"))
