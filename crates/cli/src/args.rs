@@ -17,8 +17,8 @@ stator: a development server and small clients for HTTP/1.1, HTTP/2 and WebSocke
 
 USAGE:
     stator serve [--addr ADDR] [--cert FILE --key FILE] [--plain] [--root DIR]
-    stator get URL [--http1.1 | --http2] [-v] [-d DATA]
-    stator ws URL
+    stator get URL [--http1.1 | --http2] [-v] [-d DATA] [--cacert FILE]
+    stator ws URL [--cacert FILE]
     stator --help | --version
 
 SERVE:
@@ -38,13 +38,23 @@ SERVE:
             with --root, any other path is a file under DIR (these four come first)
 
 GET:
+    Writes the response content to stdout as it arrives. Exit status 0 for any
+    response (whatever its status), 1 when no response came (the reason on stderr),
+    2 for bad arguments, an unreadable --cacert or -d @FILE.
     --http1.1          use HTTP/1.1
     --http2            use HTTP/2 (ALPN h2 over TLS, prior knowledge over http://)
-    -v, --verbose      print the response head to stderr
+    -v, --verbose      print the response head (version, status, fields) to stderr
     -d, --data DATA    send DATA as a POST body (@FILE reads FILE)
+    --cacert FILE      trust the certificates in FILE (PEM) for https; e.g. the PEM
+                       file `stator serve` prints. https needs it: no system roots.
 
 WS:
-    Sends each line of standard input as a text message and prints the replies.
+    Sends each line of standard input as a text message and prints the replies (text
+    as a line, binary as <N bytes>); at the end of the input, once no reply came for
+    0.5 s, closes with 1000 and prints the close code. Over https/wss, HTTP/2
+    (Extended CONNECT) when the server enables it, else HTTP/1.1 Upgrade. Exit status
+    0 after a closing handshake, 1 otherwise.
+    --cacert FILE      as for get
 
 Logs go to stderr; RUST_LOG sets the level (default info), e.g. RUST_LOG=debug.
 ";
@@ -78,7 +88,7 @@ pub enum HttpChoice {
     Http2,
 }
 
-/// `stator get URL [--http1.1|--http2] [-v] [-d DATA]`.
+/// `stator get URL [--http1.1|--http2] [-v] [-d DATA] [--cacert FILE]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct GetOptions {
@@ -90,14 +100,18 @@ pub struct GetOptions {
     pub verbose: bool,
     /// A POST body (`-d`), as given (an `@FILE` is read when the command runs).
     pub data: Option<String>,
+    /// `--cacert`: PEM roots to trust for `https` (read when the command runs).
+    pub cacert: Option<PathBuf>,
 }
 
-/// `stator ws URL`.
+/// `stator ws URL [--cacert FILE]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WsOptions {
     /// The URL (`ws`, `wss`, `http` or `https`).
     pub url: http::Uri,
+    /// `--cacert`: PEM roots to trust for `wss`/`https` (read when the command runs).
+    pub cacert: Option<PathBuf>,
 }
 
 /// Why a command line was refused; printed with a pointer to `--help`, exit status 2.
@@ -274,6 +288,7 @@ fn parse_get(mut args: impl Iterator<Item = String>) -> Result<GetOptions, ArgEr
     let mut version = HttpChoice::Auto;
     let mut verbose = false;
     let mut data = None;
+    let mut cacert = None;
     while let Some(arg) = args.next() {
         let (flag, inline) = split_eq(&arg);
         match flag {
@@ -291,6 +306,7 @@ fn parse_get(mut args: impl Iterator<Item = String>) -> Result<GetOptions, ArgEr
             }
             "-v" | "--verbose" if inline.is_none() => verbose = true,
             "-d" | "--data" => data = Some(value("-d", inline, &mut args)?),
+            "--cacert" => cacert = Some(PathBuf::from(value("--cacert", inline, &mut args)?)),
             _ if flag.starts_with('-') && flag.len() > 1 => {
                 return Err(ArgError::UnknownFlag {
                     command: "get",
@@ -313,29 +329,36 @@ fn parse_get(mut args: impl Iterator<Item = String>) -> Result<GetOptions, ArgEr
         version,
         verbose,
         data,
+        cacert,
     })
 }
 
-fn parse_ws(args: impl Iterator<Item = String>) -> Result<WsOptions, ArgError> {
+fn parse_ws(mut args: impl Iterator<Item = String>) -> Result<WsOptions, ArgError> {
     let mut url = None;
-    for arg in args {
-        if arg.starts_with('-') && arg.len() > 1 {
-            return Err(ArgError::UnknownFlag {
-                command: "ws",
-                flag: arg,
-            });
+    let mut cacert = None;
+    while let Some(arg) = args.next() {
+        let (flag, inline) = split_eq(&arg);
+        match flag {
+            "--cacert" => cacert = Some(PathBuf::from(value("--cacert", inline, &mut args)?)),
+            _ if flag.starts_with('-') && flag.len() > 1 => {
+                return Err(ArgError::UnknownFlag {
+                    command: "ws",
+                    flag: arg,
+                });
+            }
+            _ if url.is_some() => return Err(ArgError::Unexpected(arg)),
+            _ => {
+                url = Some(parse_url(
+                    "URL",
+                    &arg,
+                    &["ws", "wss", "http", "https"],
+                    "a ws://, wss://, http:// or https:// URL",
+                )?);
+            }
         }
-        if url.is_some() {
-            return Err(ArgError::Unexpected(arg));
-        }
-        url = Some(parse_url(
-            "URL",
-            &arg,
-            &["ws", "wss", "http", "https"],
-            "a ws://, wss://, http:// or https:// URL",
-        )?);
     }
     Ok(WsOptions {
         url: url.ok_or(ArgError::MissingUrl("ws"))?,
+        cacert,
     })
 }

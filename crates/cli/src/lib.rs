@@ -16,7 +16,8 @@
 //!   header fields), for interop tests to check how a client arrived;
 //! - with `--root DIR`, the static files under `DIR` ([`files`]), otherwise 404.
 //!
-//! `stator get` and `stator ws` ([`client`]) wait for stator-tokio's client. Arguments
+//! `stator get` and `stator ws` ([`client`]) are a small curl and a WebSocket line client
+//! on [`stator_tokio::Client`], trusting the PEM file given with `--cacert`. Arguments
 //! are parsed by [`args::parse`]; the binary (`src/main.rs`) adds logging to stderr
 //! ([`init_logging`]), the runtime and Ctrl-C.
 //!

@@ -51,8 +51,12 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match &command {
             Command::Serve(options) => serve::run(options).await.map_err(|e| (e.to_string(), 1)),
-            Command::Get(options) => client::get(options).await.map_err(|e| (e.to_string(), 2)),
-            Command::Ws(options) => client::ws(options).await.map_err(|e| (e.to_string(), 2)),
+            Command::Get(options) => client::get(options)
+                .await
+                .map_err(|e| (e.to_string(), e.exit_status())),
+            Command::Ws(options) => client::ws(options)
+                .await
+                .map_err(|e| (e.to_string(), e.exit_status())),
             _ => Ok(()),
         }
     });

@@ -98,6 +98,8 @@ fn get_and_ws_arguments() {
         "-v",
         "-d",
         "x=1",
+        "--cacert",
+        "dev.pem",
     ]) else {
         panic!("a get command");
     };
@@ -105,15 +107,22 @@ fn get_and_ws_arguments() {
     assert_eq!(get.version, HttpChoice::Http2);
     assert!(get.verbose);
     assert_eq!(get.data.as_deref(), Some("x=1"));
+    assert_eq!(get.cacert.as_deref(), Some(std::path::Path::new("dev.pem")));
     let Ok(Command::Get(get)) = parse(["get", "--http1.1", "http://127.0.0.1:8080/"]) else {
         panic!("a get command");
     };
     assert_eq!(get.version, HttpChoice::Http11);
     assert!(!get.verbose);
-    let Ok(Command::Ws(ws)) = parse(["ws", "wss://localhost:8443/ws"]) else {
+    assert_eq!(get.cacert, None);
+    let Ok(Command::Ws(ws)) = parse(["ws", "wss://localhost:8443/ws", "--cacert=dev.pem"]) else {
         panic!("a ws command");
     };
     assert_eq!(ws.url, "wss://localhost:8443/ws");
+    assert_eq!(ws.cacert.as_deref(), Some(std::path::Path::new("dev.pem")));
+    assert_eq!(
+        parse(["ws", "wss://a/ws", "--cacert"]).unwrap_err(),
+        ArgError::MissingValue("--cacert")
+    );
 
     assert_eq!(parse(["get"]).unwrap_err(), ArgError::MissingUrl("get"));
     assert_eq!(parse(["ws"]).unwrap_err(), ArgError::MissingUrl("ws"));
@@ -188,18 +197,39 @@ fn the_binary_exits_2_on_bad_arguments_and_0_on_help() {
 }
 
 #[test]
-fn get_and_ws_say_they_are_not_available_yet() {
+fn get_and_ws_without_a_server_fail_with_status_1() {
     for args in [
         &["get", "http://127.0.0.1:1/"][..],
         &["ws", "ws://127.0.0.1:1/ws"][..],
     ] {
         let out = stator(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains("connect to 127.0.0.1:1"), "{stderr}");
+    }
+}
+
+#[test]
+fn unreadable_inputs_are_argument_errors() {
+    for (args, says) in [
+        (
+            &[
+                "get",
+                "https://127.0.0.1:1/",
+                "--cacert",
+                "/nonexistent.pem",
+            ][..],
+            "--cacert /nonexistent.pem",
+        ),
+        (
+            &["get", "http://127.0.0.1:1/", "-d", "@/nonexistent"][..],
+            "-d @/nonexistent",
+        ),
+    ] {
+        let out = stator(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8(out.stderr).unwrap();
-        assert!(
-            stderr.contains("not available in this build yet"),
-            "{stderr}"
-        );
+        assert!(stderr.contains(says), "{stderr}");
     }
 }
 

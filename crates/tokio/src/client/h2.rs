@@ -17,7 +17,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use http::{HeaderMap, request, response};
 use stator_h2::{Connection, ErrorCode, Event, FlowControl, LocalError, StreamId};
 use stator_ws::handshake::{ClientOffer, connect};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tracing::debug;
@@ -170,7 +170,8 @@ struct Driver {
 }
 
 impl Driver {
-    async fn run(mut self, mut io: BoxIo, mut cmds: mpsc::Receiver<Cmd>) {
+    async fn run(mut self, io: BoxIo, mut cmds: mpsc::Receiver<Cmd>) {
+        let (mut rd, mut io) = tokio::io::split(io);
         let mut buf = BytesMut::with_capacity(32 * 1024);
         let mut idle_since = Instant::now();
         loop {
@@ -178,9 +179,7 @@ impl Driver {
             self.service_ws();
             self.out.clear();
             if self.conn.poll_output(&mut self.out) > 0 {
-                let after = self.settings.idle_timeout;
-                let write = tokio::time::timeout(after, io.write_all(&self.out)).await;
-                if !matches!(write, Ok(Ok(()))) {
+                if !self.write_out(&mut rd, &mut io, &mut buf).await {
                     debug!("HTTP/2 write failed");
                     self.fail_all(&|| ClientError::Closed);
                     return;
@@ -208,7 +207,7 @@ impl Driver {
                 buf.reserve(32 * 1024);
             }
             tokio::select! {
-                n = io.read_buf(&mut buf) => match n {
+                n = rd.read_buf(&mut buf) => match n {
                     Ok(0) | Err(_) => self.conn.recv_eof(),
                     Ok(_) => {
                         let data = buf.split();
@@ -238,6 +237,46 @@ impl Driver {
             let _ = tokio::time::timeout(self.settings.idle_timeout, io.write_all(&self.out)).await;
         }
         let _ = tokio::time::timeout(self.settings.idle_timeout, io.shutdown()).await;
+    }
+
+    /// Writes `self.out`, reading meanwhile. A server that also writes before it reads
+    /// (echoing a large upload as it arrives) would otherwise block on us while we block
+    /// on it, once the two flow-control windows outgrow the socket buffers. What is read
+    /// goes to the machine, bounded by the windows we advertise. False if the socket
+    /// failed or a write stalled for the idle timeout.
+    async fn write_out(
+        &mut self,
+        rd: &mut ReadHalf<BoxIo>,
+        wr: &mut WriteHalf<BoxIo>,
+        buf: &mut BytesMut,
+    ) -> bool {
+        let after = self.settings.idle_timeout;
+        let mut written = 0;
+        let mut eof = false;
+        while written < self.out.len() {
+            if buf.capacity() < 4096 {
+                buf.reserve(32 * 1024);
+            }
+            let pending = self.out.get(written..).unwrap_or_default();
+            tokio::select! {
+                n = tokio::time::timeout(after, wr.write(pending)) => match n {
+                    Ok(Ok(0) | Err(_)) | Err(_) => return false,
+                    Ok(Ok(n)) => written = written.saturating_add(n),
+                },
+                n = rd.read_buf(buf), if !eof => match n {
+                    Ok(0) | Err(_) => {
+                        eof = true;
+                        self.conn.recv_eof();
+                    }
+                    Ok(_) => {
+                        let data = buf.split();
+                        // An error is reported again as `Event::Closed`.
+                        let _ = self.conn.recv(Instant::now().into_std(), &data);
+                    }
+                },
+            }
+        }
+        true
     }
 
     fn command(&mut self, cmd: Cmd) {

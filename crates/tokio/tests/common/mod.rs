@@ -129,6 +129,7 @@ async fn serve_http(mut http: HttpSession) {
             let _ = http.send_body(Bytes::from(body), true).await;
             let _ = http.send_trailers(trailers).await;
         }
+        "/length-trailer" => length_trailer(http).await,
         "/panic" => panic!("the handler panics on purpose"),
         "/drop" => drop(http),
         "/slow" => {
@@ -163,6 +164,20 @@ async fn serve_http(mut http: HttpSession) {
             let _ = http.respond(response).await;
         }
     }
+}
+
+/// Echoes the content with an `x-length` trailer: response trailers for a request
+/// without any (`/trailers` waits for request trailers after the last piece, and a
+/// request without them only ends with the exchange: `receive` then waits for the
+/// disconnect, as in ASGI).
+async fn length_trailer(mut http: HttpSession) {
+    let body = http.read_body(16 << 20).await.unwrap_or_default();
+    let mut trailers = HeaderMap::new();
+    trailers.insert("x-length", HeaderValue::from(body.len()));
+    let head = Response::new(()).into_parts().0;
+    let _ = http.send_response(head).await;
+    let _ = http.send_body(body, true).await;
+    let _ = http.send_trailers(trailers).await;
 }
 
 #[allow(clippy::panic)]
