@@ -30,7 +30,9 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
-use crate::app::link::{self, Ack, Command, HttpInbound, Link, Op, SessionId, WsInbound};
+use crate::app::link::{
+    self, Ack, Command, HttpInbound, Link, Op, SessionId, WsInbound, drain_sessions, log_session,
+};
 use crate::app::{HttpSession, Scope, ScopeKind, Session, SessionError, WebSocketSession};
 use crate::server::conn::Ctx;
 use crate::ws::{self, Bridge, KeepAlive, later, sleep_until};
@@ -398,7 +400,7 @@ impl Driver {
     /// What a session asked.
     fn command(&mut self, Command { id, op }: Command) {
         let Some(e) = self.exchange.as_mut().filter(|e| e.id == id) else {
-            refuse(op, SessionError::Disconnected);
+            op.refuse(SessionError::Disconnected);
             return;
         };
         match op {
@@ -609,45 +611,10 @@ impl Driver {
         // disconnect event, instead of waiting out the grace period to be aborted.
         self.commands.close();
         while let Ok(command) = self.commands.try_recv() {
-            refuse(command.op, SessionError::Disconnected);
+            command.op.refuse(SessionError::Disconnected);
         }
         drop(self.commands_tx);
-        let grace = self.ctx.settings.idle_timeout;
-        let drained = tokio::time::timeout(grace, async {
-            while let Some(done) = self.sessions.join_next().await {
-                log_session(done);
-            }
-        })
-        .await;
-        if drained.is_err() {
-            self.sessions.abort_all();
-        }
-    }
-}
-
-/// Answers an op for a session that is no longer the current one.
-fn refuse(op: Op, error: SessionError) {
-    match op {
-        Op::Start(_, ack)
-        | Op::Body { ack, .. }
-        | Op::Trailers(_, ack)
-        | Op::Reject(_, ack)
-        | Op::Send(_, ack)
-        | Op::Close(_, _, ack) => {
-            let _ = ack.send(Err(error));
-        }
-        Op::Accept(accept) => {
-            let _ = accept.ack.send(Err(error));
-        }
-        Op::WantBody | Op::Consumed(_) | Op::Dropped { .. } => {}
-    }
-}
-
-fn log_session(done: Result<(), tokio::task::JoinError>) {
-    if let Err(e) = done
-        && e.is_panic()
-    {
-        warn!("a session handler panicked");
+        drain_sessions(&mut self.sessions, self.ctx.settings.idle_timeout).await;
     }
 }
 

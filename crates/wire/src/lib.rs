@@ -4,7 +4,8 @@
 //! HPACK and QPACK count in [prefix integers](prefix_int) (RFC 7541 §5.1) and compress
 //! strings with the [Huffman code](huffman) of RFC 7541 Appendix B. Every codec reads peer
 //! input through the bounds-checked [`Reader`] and writes through [`WriteExt`], so a short
-//! or malformed input is a typed [`Error`], never a panic. Callers supply [randomness](rand).
+//! or malformed input is a typed [`Error`], never a panic. Callers supply [randomness](rand);
+//! WebSocket handshakes and certificate hashes use [`base64`] (RFC 4648).
 //!
 //! Like every crate below the driver, this one does no I/O, reads no clock and starts no
 //! thread.
@@ -28,6 +29,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod base64;
 mod cursor;
 mod error;
 pub mod huffman;

@@ -110,6 +110,53 @@ pub(crate) enum Op {
     },
 }
 
+impl Op {
+    /// Answers this op with `error` without carrying it out: for a session whose stream or
+    /// connection can no longer take it. Ops without an answer are dropped.
+    pub(crate) fn refuse(self, error: SessionError) {
+        match self {
+            Op::Start(_, ack)
+            | Op::Body { ack, .. }
+            | Op::Trailers(_, ack)
+            | Op::Reject(_, ack)
+            | Op::Send(_, ack)
+            | Op::Close(_, _, ack) => {
+                let _ = ack.send(Err(error));
+            }
+            Op::Accept(accept) => {
+                let _ = accept.ack.send(Err(error));
+            }
+            Op::WantBody | Op::Consumed(_) | Op::Dropped { .. } => {}
+        }
+    }
+}
+
+/// Logs a session task that ended by panicking (the connection already answered for it).
+pub(crate) fn log_session(done: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = done
+        && e.is_panic()
+    {
+        tracing::warn!("a session handler panicked");
+    }
+}
+
+/// Waits up to `grace` for a closed connection's session tasks to end (logging handlers
+/// that panicked), then aborts those still running.
+pub(crate) async fn drain_sessions(
+    sessions: &mut tokio::task::JoinSet<()>,
+    grace: std::time::Duration,
+) {
+    let drained = tokio::time::timeout(grace, async {
+        while let Some(done) = sessions.join_next().await {
+            log_session(done);
+        }
+    })
+    .await;
+    if drained.is_err() {
+        sessions.abort_all();
+    }
+}
+
 /// A WebSocket accept: the options and where to answer with what was negotiated.
 #[derive(Debug)]
 pub(crate) struct AcceptOp {

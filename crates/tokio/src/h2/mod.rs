@@ -38,9 +38,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
-use tracing::{debug, warn};
+use tracing::debug;
 
-use crate::app::link::{self, Command, Link, SessionId};
+use crate::app::link::{self, Command, Link, SessionId, drain_sessions, log_session};
 use crate::app::{HttpSession, Scope, ScopeKind, Session, WebSocketSession};
 use crate::server::conn::Ctx;
 use crate::ws::{later, sleep_until};
@@ -306,7 +306,7 @@ impl Driver {
         let (mut cx, streams) = self.cx();
         match stream.and_then(|s| streams.get_mut(&s)) {
             Some(s) => s.command(op, &mut cx),
-            None => stream::refuse(op, crate::app::SessionError::Disconnected),
+            None => op.refuse(crate::app::SessionError::Disconnected),
         }
         if let Some(stream) = stream {
             self.settle(stream);
@@ -475,23 +475,6 @@ impl Driver {
         self.commands.close();
         while self.commands.try_recv().is_ok() {}
         drop(self.commands_tx);
-        let grace = self.ctx.settings.idle_timeout;
-        let drained = tokio::time::timeout(grace, async {
-            while let Some(done) = self.sessions.join_next().await {
-                log_session(done);
-            }
-        })
-        .await;
-        if drained.is_err() {
-            self.sessions.abort_all();
-        }
-    }
-}
-
-fn log_session(done: Result<(), tokio::task::JoinError>) {
-    if let Err(e) = done
-        && e.is_panic()
-    {
-        warn!("a session handler panicked");
+        drain_sessions(&mut self.sessions, self.ctx.settings.idle_timeout).await;
     }
 }

@@ -305,9 +305,9 @@ impl Stream {
                     }
                     self.kind = Kind::Refused;
                 }
-                op => refuse(op, SessionError::OutOfTurn("the WebSocket is not open")),
+                op => op.refuse(SessionError::OutOfTurn("the WebSocket is not open")),
             },
-            Kind::Refused => refuse(op, SessionError::OutOfTurn("the handshake was answered")),
+            Kind::Refused => op.refuse(SessionError::OutOfTurn("the handshake was answered")),
         }
     }
 
@@ -532,7 +532,7 @@ fn http_command(cx: &mut Cx<'_>, id: StreamId, h: &mut Http, peer_done: bool, op
                 Err(error) => drop(ack.send(Err(SessionError::Refused(error.to_string())))),
             }
         }
-        op => refuse(op, SessionError::OutOfTurn("not a WebSocket")),
+        op => op.refuse(SessionError::OutOfTurn("not a WebSocket")),
     }
 }
 
@@ -607,23 +607,5 @@ fn decorate(head: &mut response::Parts, settings: &Settings) {
         && !head.headers.contains_key(ALT_SVC)
     {
         head.headers.insert(ALT_SVC, alt_svc.clone());
-    }
-}
-
-/// Answers an op the stream cannot take.
-pub(super) fn refuse(op: Op, error: SessionError) {
-    match op {
-        Op::Start(_, ack)
-        | Op::Body { ack, .. }
-        | Op::Trailers(_, ack)
-        | Op::Reject(_, ack)
-        | Op::Send(_, ack)
-        | Op::Close(_, _, ack) => {
-            let _ = ack.send(Err(error));
-        }
-        Op::Accept(accept) => {
-            let _ = accept.ack.send(Err(error));
-        }
-        Op::WantBody | Op::Consumed(_) | Op::Dropped { .. } => {}
     }
 }

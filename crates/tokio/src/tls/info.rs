@@ -72,7 +72,7 @@ impl CertificateInfo {
     /// SHA-256 of the certificate in base64 with padding (RFC 4648 §4): the `value` of a
     /// WebTransport `serverCertificateHashes` entry (decode it to bytes in JavaScript).
     pub fn sha256_base64(&self) -> String {
-        base64(&self.sha256)
+        stator_wire::base64::encode(&self.sha256)
     }
 
     /// SHA-256 of the certificate's `SubjectPublicKeyInfo` DER.
@@ -83,7 +83,7 @@ impl CertificateInfo {
     /// SHA-256 of the `SubjectPublicKeyInfo` in base64 (RFC 7469 §2.4), the format of
     /// Chromium's `--ignore-certificate-errors-spki-list`.
     pub fn spki_sha256_base64(&self) -> String {
-        base64(&self.spki_sha256)
+        stator_wire::base64::encode(&self.spki_sha256)
     }
 
     /// Start of the validity period (`notBefore`).
@@ -109,29 +109,9 @@ pub(crate) fn sha256(data: &[u8]) -> [u8; 32] {
     out
 }
 
-/// Base64 with the standard alphabet and padding (RFC 4648 §4).
-pub(crate) fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sym = |v: u32| {
-        ALPHABET
-            .get((v & 63) as usize)
-            .map_or('=', |&c| char::from(c))
-    };
-    let mut out = String::with_capacity(data.len().div_ceil(3).saturating_mul(4));
-    for chunk in data.chunks(3) {
-        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
-        let n = (b(0) << 16) | (b(1) << 8) | b(2);
-        out.push(sym(n >> 18));
-        out.push(sym(n >> 12));
-        out.push(if chunk.len() > 1 { sym(n >> 6) } else { '=' });
-        out.push(if chunk.len() > 2 { sym(n) } else { '=' });
-    }
-    out
-}
-
 /// PEM encoding (RFC 7468 §2): base64 in 64-character lines between the labels.
 pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
-    let body = base64(der);
+    let body = stator_wire::base64::encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
     // The base64 alphabet is ASCII, so every 64-byte chunk is valid UTF-8.
     for line in body.as_bytes().chunks(64) {
@@ -140,25 +120,4 @@ pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
     }
     let _ = writeln!(out, "-----END {label}-----");
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_matches_rfc4648_section_10() {
-        for (input, output) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(input.as_bytes()), output);
-        }
-        assert_eq!(base64(&[0xfb, 0xff, 0xbf]), "+/+/");
-    }
 }

@@ -12,9 +12,8 @@
 //! ```
 
 use http::HeaderValue;
+use stator_wire::base64;
 use stator_wire::rand::Random;
-
-use super::base64;
 
 /// The GUID a server appends to the client's key before hashing (RFC 6455 §1.3).
 pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

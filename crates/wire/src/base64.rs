@@ -1,5 +1,6 @@
-//! Base64 with the standard alphabet and padding (RFC 4648 §4), as the opening handshake
-//! needs it for `Sec-WebSocket-Key` and `Sec-WebSocket-Accept` (RFC 6455 §4.1, §4.2.2).
+//! Base64 with the standard alphabet and padding (RFC 4648 §4): WebSocket's
+//! `Sec-WebSocket-Key` and `Sec-WebSocket-Accept` (RFC 6455 §4.1, §4.2.2), certificate
+//! hashes and PEM (RFC 7468).
 //!
 //! The decoder is strict: the length must be a multiple of four, `=` may only pad the
 //! last quantum, and the bits that padding leaves over must be zero (RFC 4648 §3.5), so
@@ -27,7 +28,12 @@ fn char_at(group: u32, shift: u32) -> char {
 }
 
 /// Encodes `input` with padding.
-pub(crate) fn encode(input: &[u8]) -> String {
+///
+/// ```
+/// assert_eq!(stator_wire::base64::encode(b"foobar"), "Zm9vYmFy");
+/// assert_eq!(stator_wire::base64::decode(b"Zm9vYg=="), Some(b"foob".to_vec()));
+/// ```
+pub fn encode(input: &[u8]) -> String {
     let mut out = String::with_capacity(input.len().div_ceil(3).saturating_mul(4));
     for chunk in input.chunks(3) {
         let mut group = 0u32;
@@ -53,7 +59,7 @@ pub(crate) fn encode(input: &[u8]) -> String {
 }
 
 /// Decodes `input` strictly; `None` for anything that is not canonical padded base64.
-pub(crate) fn decode(input: &[u8]) -> Option<Vec<u8>> {
+pub fn decode(input: &[u8]) -> Option<Vec<u8>> {
     if !input.len().is_multiple_of(4) {
         return None;
     }
