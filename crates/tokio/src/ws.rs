@@ -50,6 +50,10 @@ pub(crate) struct Bridge {
     pinged: bool,
     /// Transport bytes fed in and not yet given back as credit.
     held: usize,
+    /// Output taken from `conn` early, before [`poll_transmit`](Self::poll_transmit) was
+    /// asked: the pong of each ping decoded (the machine keeps only the latest automatic
+    /// pong, so ten pings read at once would otherwise get one pong).
+    early: std::collections::VecDeque<Bytes>,
 }
 
 impl Bridge {
@@ -73,6 +77,7 @@ impl Bridge {
             last_input: Instant::now(),
             pinged: false,
             held: 0,
+            early: std::collections::VecDeque::new(),
         }
     }
 
@@ -125,6 +130,15 @@ impl Bridge {
                 Event::Writable => {
                     if let Some((message, ack)) = self.blocked.take() {
                         self.send(message, ack);
+                    }
+                }
+                // Take this ping's pong (and what was queued before it) now, before the
+                // next ping's replaces it: a pong per ping, as peers expect (RFC 6455
+                // §5.5.3 allows only the latest; Autobahn 2.10/2.11 want them all).
+                // Bounded by the input read: the driver reads no more until this is sent.
+                Event::Ping(_) => {
+                    while let Some(out) = self.conn.poll_transmit() {
+                        self.early.push_back(out);
                     }
                 }
                 _ => {}
@@ -199,6 +213,9 @@ impl Bridge {
 
     /// What to send now.
     pub(crate) fn poll_transmit(&mut self) -> Option<Bytes> {
+        if let Some(out) = self.early.pop_front() {
+            return Some(out);
+        }
         let out = self.conn.poll_transmit();
         self.pump();
         out
@@ -232,7 +249,7 @@ impl Bridge {
 
     /// Whether the WebSocket is over and its output taken: finish the transport.
     pub(crate) fn is_done(&self) -> bool {
-        self.conn.wants_close_transport()
+        self.early.is_empty() && self.conn.wants_close_transport()
     }
 
     /// When [`on_timer`](Self::on_timer) wants to run.
