@@ -196,6 +196,33 @@ async fn the_server_pings_a_quiet_peer() {
 }
 
 #[tokio::test]
+async fn ten_pings_in_one_write_get_ten_pongs() {
+    // Autobahn 2.10: the machine keeps only the latest automatic pong, so the bridge must
+    // take each one as its ping is decoded, not after the whole read.
+    timeout(LIMIT, async {
+        let server = start_default().await;
+        let mut ws = connect(server.addr, "/echo", None).await;
+        for i in 0..10 {
+            ws.feed(Message::Ping(format!("payload-{i}").into()))
+                .await
+                .unwrap();
+        }
+        ws.flush().await.unwrap();
+        for i in 0..10 {
+            match ws.next().await.expect("a frame").expect("no error") {
+                Message::Pong(payload) => {
+                    assert_eq!(&payload[..], format!("payload-{i}").as_bytes())
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        ws.close(None).await.unwrap();
+    })
+    .await
+    .expect("in time");
+}
+
+#[tokio::test]
 async fn a_silent_peer_is_closed_with_1001_after_the_idle_timeout() {
     timeout(LIMIT, async {
         let server = common::start(
