@@ -211,7 +211,7 @@ async fn ten_pings_in_one_write_get_ten_pongs() {
         for i in 0..10 {
             match ws.next().await.expect("a frame").expect("no error") {
                 Message::Pong(payload) => {
-                    assert_eq!(&payload[..], format!("payload-{i}").as_bytes())
+                    assert_eq!(&payload[..], format!("payload-{i}").as_bytes());
                 }
                 other => panic!("{other:?}"),
             }
