@@ -36,7 +36,7 @@ pub(crate) fn run(tb: &Toolbox) -> Result {
         "autobahn_client",
     ]);
     cmd::run(&mut build)?;
-    let examples = root().join("target/release/examples");
+    let examples = cmd::target_dir().join("release/examples");
     let out = root().join("target/interop/autobahn");
     let kosoku = tb.venv_bin("kosoku");
     let kosoku = kosoku.to_string_lossy();

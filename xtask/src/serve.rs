@@ -91,11 +91,6 @@ fn tagged_json(out: &str, prefix: &str) -> Result<Value> {
     json(prefix, line)
 }
 
-/// Where cargo puts build output: `CARGO_TARGET_DIR` when set, else `target/`.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
-}
-
 /// A running `stator serve`, killed on drop, with what its banner said.
 struct Serve {
     _process: Guard,
@@ -200,7 +195,7 @@ pub(crate) fn run(tb: &Toolbox) -> Result {
         "cargo",
         &["build", "--release", "--locked", "-p", "stator-cli"],
     ))?;
-    let binary = target_dir().join("release/stator");
+    let binary = cmd::target_dir().join("release/stator");
     let dir = root().join("target/interop/serve");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let tls = Serve::start(&binary, &dir, "tls", false)?;
