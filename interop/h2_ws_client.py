@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""WebSocket over cleartext HTTP/2 (RFC 8441) as python-hyper's h2 and wsproto speak it.
+"""WebSocket over HTTP/2 (RFC 8441) as python-hyper's h2 and wsproto speak it.
 
-Used by `cargo xtask interop h2`: connects with prior knowledge, requires the server's
+Used by `cargo xtask interop h2` and `serve`: connects with prior knowledge (or, with
+--tls, over TLS with ALPN h2, verifying the server against --ca-certs), requires the server's
 SETTINGS to carry ENABLE_CONNECT_PROTOCOL=1, sends an Extended CONNECT (:protocol
 websocket), optionally offers permessage-deflate, echoes COUNT messages, runs the close
-handshake and checks that the server ends the stream. Exits 0 when every echo matched,
-2 when the server does not offer Extended CONNECT, 1 on any other failure.
+handshake and checks that the server ends the stream. With --info it asks `stator serve`'s
+`/ws?info` for the session's scope JSON first and prints it as `SCOPE: <json>`. Exits 0
+when every echo matched, 2 when the server does not offer Extended CONNECT, 1 on any
+other failure.
 
     python h2_ws_client.py --port PORT [--path /ws] [--deflate] [--count N] [--size N]
+                           [--tls [--ca-certs PEM] [--server-name localhost]] [--info]
 """
 import argparse
+import json
 import socket
+import ssl
 import sys
 
 import h2.config
@@ -24,8 +30,15 @@ from wsproto.frame_protocol import CloseReason, FrameProtocol, Opcode
 class Session:
     """One h2 connection over a blocking socket; events are read on demand."""
 
-    def __init__(self, host, port, timeout):
+    def __init__(self, host, port, timeout, tls=None):
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        if tls is not None:
+            context, server_name = tls
+            self.sock = context.wrap_socket(self.sock, server_hostname=server_name)
+            alpn = self.sock.selected_alpn_protocol()
+            print("TLS:", self.sock.version(), "ALPN:", alpn)
+            if alpn != "h2":
+                raise ConnectionError(f"ALPN chose {alpn!r}, not h2")
         config = h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
         self.conn = h2.connection.H2Connection(config)
         self.conn.initiate_connection()
@@ -51,8 +64,14 @@ class Session:
 
 
 def run(args):
-    s = Session(args.host, args.port, args.timeout)
+    tls = None
+    if args.tls:
+        context = ssl.create_default_context(cafile=args.ca_certs)
+        context.set_alpn_protocols(["h2"])
+        tls = (context, args.server_name)
+    s = Session(args.host, args.port, args.timeout, tls)
     authority = f"localhost:{args.port}"
+    path = args.path + ("?info" if args.info else "")
 
     settings = None
     while settings is None:
@@ -68,8 +87,8 @@ def run(args):
     headers = [
         (":method", "CONNECT"),
         (":protocol", "websocket"),
-        (":scheme", "http"),
-        (":path", args.path),
+        (":scheme", "https" if args.tls else "http"),
+        (":path", path),
         (":authority", authority),
         ("sec-websocket-version", "13"),
     ]
@@ -127,6 +146,15 @@ def run(args):
             s.flush()
 
     ok = True
+    if args.info:
+        parts = []
+
+        def whole_info(frame):
+            parts.append(frame.payload if isinstance(frame.payload, str) else frame.payload.decode())
+            return frame.message_finished
+
+        receive(whole_info)
+        print("SCOPE:", json.dumps(json.loads("".join(parts))))
     for i in range(args.count):
         text = f"message {i} " + "x" * max(0, args.size - 12)
         s.conn.send_data(sid, ws.send_data(text, fin=True))
@@ -169,10 +197,14 @@ def main():
     p.add_argument("--count", type=int, default=5)
     p.add_argument("--size", type=int, default=2000)
     p.add_argument("--timeout", type=float, default=10)
+    p.add_argument("--tls", action="store_true", help="TLS with ALPN h2 instead of h2c")
+    p.add_argument("--ca-certs", help="PEM to verify the server with (--tls)")
+    p.add_argument("--server-name", default="localhost", help="SNI and name to verify (--tls)")
+    p.add_argument("--info", action="store_true", help="ask /ws?info for the scope first")
     args = p.parse_args()
     try:
         return run(args)
-    except (ConnectionError, OSError) as e:
+    except (ConnectionError, OSError, ValueError) as e:
         print("FAIL:", e)
         return 1
 

@@ -36,7 +36,7 @@ pub(crate) fn run(tb: &Toolbox) -> Result {
         "autobahn_client",
     ]);
     cmd::run(&mut build)?;
-    let examples = root().join("target/release/examples");
+    let examples = cmd::target_dir().join("release/examples");
     let out = root().join("target/interop/autobahn");
     let kosoku = tb.venv_bin("kosoku");
     let kosoku = kosoku.to_string_lossy();
@@ -123,7 +123,7 @@ fn wait_for_file(path: &Path, limit: Duration) -> Result {
 }
 
 /// The verdicts of the one agent in a kosoku `index.json`.
-fn verdicts(dir: &Path) -> Result<Verdicts> {
+pub(crate) fn verdicts(dir: &Path) -> Result<Verdicts> {
     let path = dir.join("index.json");
     let index: Value =
         serde_json::from_str(&cmd::read(&path)?).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -135,7 +135,7 @@ fn verdicts(dir: &Path) -> Result<Verdicts> {
     Ok(parse_cases(cases))
 }
 
-fn read_expected(path: &Path) -> Result<Verdicts> {
+pub(crate) fn read_expected(path: &Path) -> Result<Verdicts> {
     let v: Value =
         serde_json::from_str(&cmd::read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
     let cases = v
@@ -175,7 +175,7 @@ fn case_key(id: &str) -> Vec<u32> {
     id.split('.').map(|p| p.parse().unwrap_or(0)).collect()
 }
 
-fn compare(role: &str, expected: &Verdicts, got: &Verdicts) -> Vec<String> {
+pub(crate) fn compare(role: &str, expected: &Verdicts, got: &Verdicts) -> Vec<String> {
     let mut problems = Vec::new();
     for (id, want) in expected {
         match got.get(id) {
@@ -194,7 +194,7 @@ fn compare(role: &str, expected: &Verdicts, got: &Verdicts) -> Vec<String> {
 
 /// One line per section: how many cases got each verdict; a markdown table, so it can go
 /// into docs/CONFORMANCE.md as printed.
-fn print_summary(v: &Verdicts) {
+pub(crate) fn print_summary(v: &Verdicts) {
     const KINDS: [&str; 5] = [
         "OK",
         "NON-STRICT",

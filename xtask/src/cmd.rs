@@ -2,7 +2,7 @@
 
 use std::ffi::OsStr;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -97,4 +97,9 @@ pub(crate) fn wait_for(addr: SocketAddr) -> Result {
         std::thread::sleep(Duration::from_millis(100));
     }
     Err(format!("nothing listens on {addr} after 30 s"))
+}
+
+/// Where cargo puts build output: `CARGO_TARGET_DIR` when set, else `target/`.
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| crate::root().join("target"), PathBuf::from)
 }

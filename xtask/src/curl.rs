@@ -36,7 +36,7 @@ pub(crate) fn run(_tb: &Toolbox) -> Result {
     build.args(["--example", "echo_server"]);
     cmd::run(&mut build)?;
     let addr = free_addr()?;
-    let server = root().join("target/debug/examples/echo_server");
+    let server = cmd::target_dir().join("debug/examples/echo_server");
     let _server = spawn(cmd::new(&server.to_string_lossy(), &[addr.to_string()]))?;
     wait_for(addr)?;
     let base = format!("http://{addr}");

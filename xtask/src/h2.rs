@@ -9,8 +9,6 @@
 //! - `interop/h2_ws_client.py` (python-hyper's h2 + wsproto): WebSocket over HTTP/2
 //!   (RFC 8441) on `/ws`, plain and with permessage-deflate.
 
-use std::path::PathBuf;
-
 use crate::cmd::{free_addr, spawn, wait_for};
 use crate::interop::Toolbox;
 use crate::{Result, cmd, root};
@@ -43,11 +41,6 @@ fn output(program: &str, args: &[&str]) -> Result<(Vec<u8>, String)> {
     Ok((out.stdout, err))
 }
 
-/// Where cargo puts build output: `CARGO_TARGET_DIR` when set, else `target/`.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
-}
-
 pub(crate) fn run(tb: &Toolbox) -> Result {
     // Release: h2load measures the server, not the debug build's overhead.
     let mut build = cmd::new(
@@ -57,7 +50,7 @@ pub(crate) fn run(tb: &Toolbox) -> Result {
     build.args(["--example", "h2_server"]);
     cmd::run(&mut build)?;
     let addr = free_addr()?;
-    let server = target_dir().join("release/examples/h2_server");
+    let server = cmd::target_dir().join("release/examples/h2_server");
     let _server = spawn(cmd::new(&server.to_string_lossy(), &[addr.to_string()]))?;
     wait_for(addr)?;
     let base = format!("http://{addr}");

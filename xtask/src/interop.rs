@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use crate::{Result, cmd, root};
 
 /// A Debian package and the program it provides, probed with `version_args`.
-struct AptTool {
-    package: &'static str,
-    program: &'static str,
-    version_args: &'static [&'static str],
+pub(crate) struct AptTool {
+    pub(crate) package: &'static str,
+    pub(crate) program: &'static str,
+    pub(crate) version_args: &'static [&'static str],
 }
 
 /// The tools every suite can count on. Suites join [`SUITES`] as the machines they test
@@ -61,6 +61,11 @@ const SUITES: &[Suite] = &[
         name: "qpack",
         about: "QPACK against ls-qpack (pylsqpack) both ways over every QIF file",
         run: crate::qpack::run,
+    },
+    Suite {
+        name: "serve",
+        about: "curl, nghttp, websockets, h2+wsproto, Autobahn and headless Chromium against `stator serve`",
+        run: crate::serve::run,
     },
 ];
 
@@ -133,7 +138,9 @@ fn installed(package: &str) -> bool {
     .is_some_and(|s| s.contains("install ok installed"))
 }
 
-fn ensure_apt(tools: &[AptTool]) -> Result {
+/// Installs the Debian packages of `tools` that are missing (suites with peers of their
+/// own, like `serve`'s Chromium, call it too).
+pub(crate) fn ensure_apt(tools: &[AptTool]) -> Result {
     let missing: Vec<&str> = tools
         .iter()
         .filter(|t| !installed(t.package))

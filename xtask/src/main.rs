@@ -19,6 +19,7 @@ mod fuzz;
 mod h2;
 mod interop;
 mod qpack;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

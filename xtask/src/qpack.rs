@@ -45,7 +45,7 @@ pub(crate) fn run(tb: &Toolbox) -> Result {
     );
     build.args(["--example", "qif_encode", "--example", "qif_decode"]);
     cmd::run(&mut build)?;
-    let examples = root().join("target/release/examples");
+    let examples = cmd::target_dir().join("release/examples");
     let encode = examples.join("qif_encode").to_string_lossy().into_owned();
     let decode = examples.join("qif_decode").to_string_lossy().into_owned();
     let python = tb.venv_bin("python").to_string_lossy().into_owned();
