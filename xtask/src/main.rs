@@ -4,6 +4,8 @@
 //!   run each for N seconds (default 20); fail on the first crash.
 //! - `interop [NAME…]`: install the third-party peers the interop suites need, print their
 //!   versions, and run the named suites (all by default).
+//! - `bench [--quick] [--only http1|http2|ws]`: the driver's server benchmarks against
+//!   hyper, fastwebsockets and tokio-tungstenite; writes docs/PERFORMANCE.md's issue-7 rows.
 //!
 //! Everything it needs it installs itself, so it runs on a fresh machine.
 
@@ -13,6 +15,7 @@
 )]
 
 mod autobahn;
+mod bench;
 mod cmd;
 mod curl;
 mod fuzz;
@@ -35,13 +38,18 @@ commands:
                                    nightly (with ASan) by default when installed
   fuzz --list                      list the fuzz targets
   interop [NAME...]                install peers, print their versions, run interop suites
-  interop --list                   list the interop suites";
+  interop --list                   list the interop suites
+  bench [--quick] [--only http1|http2|ws]
+                                   stator-tokio's servers against hyper, fastwebsockets and
+                                   tokio-tungstenite (wrk, h2load, a WebSocket echo client);
+                                   updates docs/PERFORMANCE.md";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.split_first() {
         Some((cmd, rest)) if cmd == "fuzz" => fuzz::main(rest),
         Some((cmd, rest)) if cmd == "interop" => interop::main(rest),
+        Some((cmd, rest)) if cmd == "bench" => bench::main(rest),
         Some((cmd, _)) if cmd == "-h" || cmd == "--help" || cmd == "help" => {
             println!("{USAGE}");
             Ok(())
