@@ -9,151 +9,26 @@
 )]
 
 mod common;
+mod support;
 
-use std::future::poll_fn;
-use std::time::Duration;
-
-use bytes::Bytes;
 use common::{LIMIT, start_default};
 use futures_util::{SinkExt, StreamExt};
-use http::{Request, StatusCode};
+use http::StatusCode;
 use stator_tokio::{CloseCode, Message};
-use stator_wire::rand::SeededRandom;
-use stator_ws::extension::DeflateOffer;
-use stator_ws::handshake::{ClientOptions, connect};
+use support::{H2Ws, h2_client};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-/// A WebSocket over one Extended CONNECT stream, framed by stator-ws.
-struct H2Ws {
-    send: h2::SendStream<Bytes>,
-    recv: h2::RecvStream,
-    ws: stator_ws::Connection,
-    eof: bool,
-}
-
-impl H2Ws {
-    /// Writes what the WebSocket has to send.
-    async fn flush(&mut self) {
-        let mut out = Vec::new();
-        while let Some(b) = self.ws.poll_transmit() {
-            out.extend_from_slice(&b);
-        }
-        let mut data = Bytes::from(out);
-        while !data.is_empty() {
-            self.send.reserve_capacity(data.len());
-            let cap = poll_fn(|cx| self.send.poll_capacity(cx))
-                .await
-                .unwrap()
-                .unwrap();
-            let chunk = data.split_to(cap.min(data.len()));
-            self.send.send_data(chunk, false).unwrap();
-        }
-    }
-
-    async fn send(&mut self, message: &Message) {
-        self.ws.send(message).unwrap();
-        self.flush().await;
-    }
-
-    /// The next message or close; `None` once the stream ended.
-    async fn next(&mut self) -> Option<stator_ws::Event> {
-        loop {
-            while let Some(event) = self.ws.poll_event() {
-                if matches!(
-                    event,
-                    stator_ws::Event::Message(_) | stator_ws::Event::Closed(_)
-                ) {
-                    self.flush().await;
-                    return Some(event);
-                }
-            }
-            self.flush().await;
-            if self.eof {
-                return None;
-            }
-            if let Some(Ok(chunk)) = self.recv.data().await {
-                self.recv
-                    .flow_control()
-                    .release_capacity(chunk.len())
-                    .unwrap();
-                self.ws.recv_bytes(chunk);
-            } else {
-                self.eof = true;
-                self.ws.recv_eof();
-            }
-        }
-    }
-
-    async fn next_message(&mut self) -> Message {
-        match self.next().await {
-            Some(stator_ws::Event::Message(m)) => m,
-            other => panic!("expected a message, got {other:?}"),
-        }
-    }
-
-    /// Waits for the close; returns its code. Ends our half of the stream.
-    async fn closed(&mut self) -> CloseCode {
-        loop {
-            match self.next().await {
-                Some(stator_ws::Event::Closed(c)) => {
-                    let _ = self.send.send_data(Bytes::new(), true);
-                    return c.code;
-                }
-                Some(_) => {}
-                None => panic!("the stream ended before the close"),
-            }
-        }
-    }
-}
-
-/// Opens an Extended CONNECT WebSocket to `path`; the response status on refusal.
+/// Opens an Extended CONNECT WebSocket to `path` on a new connection; the response
+/// status on refusal.
 async fn open(
     addr: std::net::SocketAddr,
     path: &str,
     subprotocols: &[&str],
     deflate: bool,
 ) -> Result<H2Ws, StatusCode> {
-    let tcp = TcpStream::connect(addr).await.unwrap();
-    let (client, conn) = h2::client::handshake(tcp).await.unwrap();
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let mut client = client.ready().await.unwrap();
-    // Extended CONNECT waits for the server's SETTINGS (RFC 8441 §3).
-    for _ in 0..200 {
-        if client.is_extended_connect_protocol_enabled() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        client = client.ready().await.unwrap();
-    }
-    assert!(client.is_extended_connect_protocol_enabled());
-    let mut options = ClientOptions::new(format!("ws://localhost{path}").parse().unwrap())
-        .with_subprotocols(subprotocols.iter().copied());
-    if deflate {
-        options = options.with_deflate(DeflateOffer::default());
-    }
-    let (head, offer) = connect::client_request(&options).unwrap();
-    let mut request = Request::from_parts(head, ());
-    request.extensions_mut().clear();
-    request
-        .extensions_mut()
-        .insert(h2::ext::Protocol::from_static("websocket"));
-    let (response, send) = client.send_request(request, false).unwrap();
-    let response = response.await.unwrap();
-    if response.status() != StatusCode::OK {
-        return Err(response.status());
-    }
-    let (parts, recv) = response.into_parts();
-    let negotiated = connect::check_response(&parts, &offer).unwrap();
-    let config = stator_ws::Config::client(SeededRandom::new(7)).with_deflate(negotiated.deflate);
-    Ok(H2Ws {
-        send,
-        recv,
-        ws: stator_ws::Connection::new(config),
-        eof: false,
-    })
+    let (client, _connection) = h2_client(addr).await;
+    H2Ws::open_with(&client, path, subprotocols, deflate, 7).await
 }
 
 #[tokio::test]

@@ -25,6 +25,7 @@ use stator_tokio::{
     ShutdownHandle, WebSocketEvent, WebSocketSession,
 };
 use stator_wire::rand::SeededRandom;
+use stator_ws::extension::DeflateOffer;
 use stator_ws::handshake::{ClientOptions, connect};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -256,7 +257,25 @@ pub struct H2Ws {
 impl H2Ws {
     /// Opens a WebSocket to `/ws` on `client`.
     pub async fn open(client: &h2::client::SendRequest<Bytes>, seed: u64) -> H2Ws {
-        let options = ClientOptions::new("ws://localhost/ws".parse().unwrap());
+        H2Ws::open_with(client, "/ws", &[], false, seed)
+            .await
+            .expect("the WebSocket is accepted")
+    }
+
+    /// Opens a WebSocket to `path` on `client`, offering `subprotocols` and, if
+    /// `deflate`, permessage-deflate; the response status if the server refuses it.
+    pub async fn open_with(
+        client: &h2::client::SendRequest<Bytes>,
+        path: &str,
+        subprotocols: &[&str],
+        deflate: bool,
+        seed: u64,
+    ) -> Result<H2Ws, StatusCode> {
+        let mut options = ClientOptions::new(format!("ws://localhost{path}").parse().unwrap())
+            .with_subprotocols(subprotocols.iter().copied());
+        if deflate {
+            options = options.with_deflate(DeflateOffer::default());
+        }
         let (head, offer) = connect::client_request(&options).unwrap();
         let mut request = Request::from_parts(head, ());
         request.extensions_mut().clear();
@@ -266,17 +285,19 @@ impl H2Ws {
         let mut client = client.clone().ready().await.unwrap();
         let (response, send) = client.send_request(request, false).unwrap();
         let response = response.await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
+        if response.status() != StatusCode::OK {
+            return Err(response.status());
+        }
         let (parts, recv) = response.into_parts();
         let negotiated = connect::check_response(&parts, &offer).unwrap();
         let config =
             stator_ws::Config::client(SeededRandom::new(seed)).with_deflate(negotiated.deflate);
-        H2Ws {
+        Ok(H2Ws {
             send,
             recv,
             ws: stator_ws::Connection::new(config),
             eof: false,
-        }
+        })
     }
 
     /// Writes what the WebSocket has to send.
@@ -346,6 +367,11 @@ impl H2Ws {
     pub async fn close(&mut self, code: CloseCode) -> CloseCode {
         self.ws.close(code, "done").unwrap();
         self.flush().await;
+        self.closed().await
+    }
+
+    /// Waits for the close; returns its code. Ends our half of the stream.
+    pub async fn closed(&mut self) -> CloseCode {
         loop {
             match self.next().await {
                 Some(stator_ws::Event::Closed(c)) => {
