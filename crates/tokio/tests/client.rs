@@ -27,24 +27,7 @@ use stator_tokio::tls::{ClientTls, Identity, ServerTls};
 use stator_tokio::{Client, CloseCode, Message, WebSocketEvent};
 use tokio::net::{TcpListener, TcpStream};
 
-use common::{LIMIT, start_default};
-
-fn run<F: Future<Output = ()>>(f: F) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        tokio::time::timeout(LIMIT, f)
-            .await
-            .expect("the test's time limit");
-    });
-}
-
-fn pattern(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i % 251) as u8).collect()
-}
+use common::{pattern, run, start_default};
 
 // ---- HTTP/1.1 against the stator server ------------------------------------------------
 

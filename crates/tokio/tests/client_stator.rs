@@ -22,24 +22,7 @@ use stator_tokio::client::{ClientError, Trailers, WebSocketOptions};
 use stator_tokio::tls::{ClientTls, Identity, ServerTls};
 use stator_tokio::{Client, CloseCode, Message, Server, WebSocketEvent};
 
-use common::{LIMIT, Running, start, start_default};
-
-fn run<F: Future<Output = ()>>(f: F) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        tokio::time::timeout(LIMIT, f)
-            .await
-            .expect("the test's time limit");
-    });
-}
-
-fn pattern(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i % 251) as u8).collect()
-}
+use common::{Running, pattern, run, start, start_default};
 
 /// A TLS server (ALPN `h2`, `http/1.1`) on a fresh self-signed certificate, and a client
 /// configuration that trusts it.

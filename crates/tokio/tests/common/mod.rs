@@ -248,3 +248,24 @@ pub async fn read_until(stream: &mut TcpStream, needle: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// Runs `f` on a two-worker multi-thread runtime within [`LIMIT`].
+#[allow(clippy::panic)]
+pub fn run<F: Future<Output = ()>>(f: F) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        tokio::time::timeout(LIMIT, f)
+            .await
+            .expect("the test's time limit");
+    });
+}
+
+/// `n` bytes of a pattern that does not repeat within 251 bytes.
+#[allow(clippy::cast_possible_truncation)]
+pub fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 251) as u8).collect()
+}
