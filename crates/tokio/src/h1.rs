@@ -2,7 +2,8 @@
 //!
 //! One exchange at a time (the machine holds pipelined requests until the response to
 //! the current one is complete, so they are served in order). Each request becomes a
-//! session on its own task; the plumbing is [`app::link`](crate::app::link)'s:
+//! session, polled by the connection's task ([`app::sessions`](crate::app::sessions));
+//! the plumbing is [`app::link`](crate::app::link)'s:
 //!
 //! - request content goes to the session as it arrives; the driver stops reading the
 //!   socket while the session holds more than `max_unconsumed` bytes it has not taken
@@ -10,7 +11,9 @@
 //! - `100 Continue` goes out when the application first asks for the content
 //!   ([`Op::WantBody`]) of a request that expects it, unless a response has started;
 //! - the response streams with its Content-Length when the application gives one,
-//!   chunked otherwise, with trailers; each piece is acknowledged once written;
+//!   chunked otherwise, with trailers; each piece is acknowledged once the machine took
+//!   it while less than [`ws::WRITE_AHEAD`] bytes wait to be written, otherwise once
+//!   written, so a response made at once leaves in one write with its head;
 //! - `Upgrade: websocket` requests become WebSocket sessions: an accept sends the `101`
 //!   (`stator_ws::handshake::h1`), and the connection continues as
 //!   [`ws::run_h1`](crate::ws::run_h1) with the bytes that followed the head.
@@ -26,13 +29,11 @@ use stator_h1::{BodySize, Connection, Event};
 use stator_ws::handshake::{Negotiated, h1 as handshake};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
-use crate::app::link::{
-    self, Ack, Command, HttpInbound, Link, Op, SessionId, WsInbound, drain_sessions, log_session,
-};
+use crate::app::link::{self, Ack, Command, HttpInbound, Link, Op, SessionId, WsInbound};
+use crate::app::sessions::Sessions;
 use crate::app::{HttpSession, Scope, ScopeKind, Session, SessionError, WebSocketSession};
 use crate::server::conn::Ctx;
 use crate::ws::{self, Bridge, KeepAlive, later, sleep_until};
@@ -80,7 +81,7 @@ struct Driver {
     conn: Connection,
     commands_tx: mpsc::UnboundedSender<Command>,
     commands: mpsc::UnboundedReceiver<Command>,
-    sessions: JoinSet<()>,
+    sessions: Sessions,
     next_id: SessionId,
     exchange: Option<Exchange>,
     accepting: Option<Accepting>,
@@ -100,6 +101,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let (commands_tx, commands) = mpsc::unbounded_channel();
+    let mode = ctx.settings.sessions;
     let now = Instant::now();
     let started = ctx.started;
     let mut driver = Driver {
@@ -107,7 +109,7 @@ where
         ctx,
         commands_tx,
         commands,
-        sessions: JoinSet::new(),
+        sessions: Sessions::new(mode),
         next_id: 0,
         exchange: None,
         accepting: None,
@@ -125,15 +127,12 @@ where
     }
     if let Some((bridge, id)) = driver.run(&mut io).await {
         let settings = std::sync::Arc::clone(&driver.ctx.settings);
-        ws::run_h1(
-            &mut io,
-            bridge,
-            id,
-            &mut driver.commands,
-            &settings,
-            &mut driver.ctx.shutdown,
-        )
-        .await;
+        let carrier = ws::Carrier {
+            commands: &mut driver.commands,
+            sessions: &mut driver.sessions,
+            shutdown: &mut driver.ctx.shutdown,
+        };
+        ws::run_h1(&mut io, bridge, id, carrier, &settings).await;
     }
     driver.finish().await;
 }
@@ -145,11 +144,20 @@ impl Driver {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut buf = BytesMut::with_capacity(self.ctx.settings.read_buffer);
+        let mut turns = 0_u32;
         loop {
             let upgrade = self.pump_events();
             if upgrade.is_none() && self.complete_exchange() {
                 continue;
             }
+            // Serve what is at hand before writing, so that a response made at once
+            // leaves in one write with its head; a session that keeps itself busy gets
+            // a bounded number of turns before the socket is served again.
+            if upgrade.is_none() && turns < ws::TURNS && self.turn().await {
+                turns = turns.saturating_add(1);
+                continue;
+            }
+            turns = 0;
             if !self.flush(io).await {
                 return None;
             }
@@ -184,15 +192,13 @@ impl Driver {
                     }
                 },
                 Some(command) = self.commands.recv() => self.command(command),
+                () = self.sessions.woken() => {}
                 () = sleep_until(deadline), if deadline.is_some() => {
                     debug!(in_exchange = self.exchange.is_some(), "timed out");
                     self.disconnect_session();
                     return None;
                 }
                 () = self.ctx.shutdown.wait(), if !self.draining => self.draining = true,
-                Some(done) = self.sessions.join_next(), if !self.sessions.is_empty() => {
-                    log_session(done);
-                }
             }
         }
     }
@@ -317,7 +323,25 @@ impl Driver {
 
     fn spawn(&mut self, session: Session) {
         let future = self.ctx.app.call(session);
-        self.sessions.spawn(future);
+        self.sessions.start(future);
+    }
+
+    /// Runs the sessions that were woken and carries out what they asked; answers the
+    /// acks of what the machine took while the output is short. True if anything ran.
+    async fn turn(&mut self) -> bool {
+        let ran = std::future::poll_fn(|cx| self.sessions.run(cx)).await;
+        let mut asked = false;
+        while let Ok(command) = self.commands.try_recv() {
+            self.command(command);
+            asked = true;
+        }
+        let _ = self.conn.poll_output(&mut self.out);
+        if self.out.len() < ws::WRITE_AHEAD {
+            for ack in self.acks.drain(..) {
+                let _ = ack.send(Ok(()));
+            }
+        }
+        ran || asked
     }
 
     /// Ends the exchange once both halves are complete; true if it did (the next
@@ -353,8 +377,8 @@ impl Driver {
     /// Writes what the machine has; answers the acks once written. False if the socket
     /// failed.
     async fn flush<S: AsyncWrite + Unpin>(&mut self, io: &mut S) -> bool {
-        self.out.clear();
-        if self.conn.poll_output(&mut self.out) > 0 {
+        let _ = self.conn.poll_output(&mut self.out);
+        if !self.out.is_empty() {
             let write =
                 tokio::time::timeout(self.ctx.settings.idle_timeout, io.write_all(&self.out));
             if !matches!(write.await, Ok(Ok(()))) {
@@ -364,6 +388,11 @@ impl Driver {
                 }
                 self.disconnect_session();
                 return false;
+            }
+            self.out.clear();
+            // A big response chunk does not stay allocated for a connection's lifetime.
+            if self.out.capacity() > 4 * ws::WRITE_AHEAD {
+                self.out.shrink_to(ws::WRITE_AHEAD);
             }
         }
         for ack in self.acks.drain(..) {
@@ -614,7 +643,7 @@ impl Driver {
             command.op.refuse(SessionError::Disconnected);
         }
         drop(self.commands_tx);
-        drain_sessions(&mut self.sessions, self.ctx.settings.idle_timeout).await;
+        self.sessions.drain(self.ctx.settings.idle_timeout).await;
     }
 }
 

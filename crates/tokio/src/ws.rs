@@ -23,8 +23,16 @@ use tracing::debug;
 
 use crate::app::SessionError;
 use crate::app::link::{Ack, Command, Op, SessionId, WsInbound};
+use crate::app::sessions::Sessions;
 use crate::server::Settings;
 use crate::server::shutdown::Watch;
+
+/// Output a server driver lets wait unwritten while it keeps acknowledging what its
+/// sessions hand it: past this many bytes, acks wait for the write.
+pub(crate) const WRITE_AHEAD: usize = 64 * 1024;
+
+/// How many turns a driver gives its sessions in a row before it serves the socket.
+pub(crate) const TURNS: u32 = 32;
 
 /// The keep-alive policy of an open WebSocket.
 #[derive(Debug, Clone, Copy)]
@@ -296,29 +304,54 @@ impl Bridge {
     }
 }
 
+/// What an HTTP/1.1 connection hands over to its WebSocket: the channel its sessions
+/// command it through, the sessions it polls, and the server's shutdown signal.
+pub(crate) struct Carrier<'a> {
+    pub(crate) commands: &'a mut mpsc::UnboundedReceiver<Command>,
+    pub(crate) sessions: &'a mut Sessions,
+    pub(crate) shutdown: &'a mut Watch,
+}
+
 /// Runs an accepted WebSocket over an HTTP/1.1 connection's transport until it is over.
 pub(crate) async fn run_h1<S>(
     io: &mut S,
     mut bridge: Bridge,
     id: SessionId,
-    commands: &mut mpsc::UnboundedReceiver<Command>,
+    carrier: Carrier<'_>,
     settings: &Settings,
-    shutdown: &mut Watch,
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let Carrier {
+        commands,
+        sessions,
+        shutdown,
+    } = carrier;
     let mut buf = BytesMut::with_capacity(settings.read_buffer);
+    let mut out = Vec::new();
     let mut eof = false;
     if shutdown.is_set() {
         bridge.going_away();
     }
     loop {
-        while let Some(out) = bridge.poll_transmit() {
-            let write = tokio::time::timeout(settings.idle_timeout, io.write_all(&out));
-            if !matches!(write.await, Ok(Ok(()))) {
-                bridge.reset();
-                return;
+        // Let the session answer what it was given before writing, so an echo leaves in
+        // the same turn as the read that brought its message.
+        for _ in 0..TURNS {
+            let ran = std::future::poll_fn(|cx| sessions.run(cx)).await;
+            let mut asked = false;
+            while let Ok(Command { id: from, op }) = commands.try_recv() {
+                if from == id {
+                    bridge.command(op);
+                }
+                asked = true;
             }
+            if !ran && !asked {
+                break;
+            }
+        }
+        if !write_out(io, &mut bridge, &mut out, settings).await {
+            bridge.reset();
+            return;
         }
         bridge.flushed();
         if bridge.is_done() {
@@ -340,10 +373,44 @@ pub(crate) async fn run_h1<S>(
                 Some(_) => {}
                 None => bridge.reset(),
             },
+            () = sessions.woken() => {}
             () = sleep_until(timer), if timer.is_some() => bridge.on_timer(Instant::now()),
             () = shutdown.wait(), if !shutdown.is_set() => bridge.going_away(),
         }
     }
+}
+
+/// Writes everything the bridge has: one piece as it is, several gathered into `out`
+/// so they share a write. False if the write failed or stalled for the idle timeout.
+async fn write_out<S: AsyncWrite + Unpin>(
+    io: &mut S,
+    bridge: &mut Bridge,
+    out: &mut Vec<u8>,
+    settings: &Settings,
+) -> bool {
+    while let Some(first) = bridge.poll_transmit() {
+        let write = match bridge.poll_transmit() {
+            None => tokio::time::timeout(settings.idle_timeout, io.write_all(&first)).await,
+            Some(second) => {
+                out.clear();
+                out.extend_from_slice(&first);
+                out.extend_from_slice(&second);
+                while let Some(more) = bridge.poll_transmit() {
+                    out.extend_from_slice(&more);
+                }
+                let write = tokio::time::timeout(settings.idle_timeout, io.write_all(out)).await;
+                out.clear();
+                if out.capacity() > 4 * WRITE_AHEAD {
+                    out.shrink_to(WRITE_AHEAD);
+                }
+                write
+            }
+        };
+        if !matches!(write, Ok(Ok(()))) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Sleeps until `at` (forever without one; the select guards that).

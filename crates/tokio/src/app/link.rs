@@ -3,9 +3,11 @@
 //! # Design
 //!
 //! A connection task owns the socket and the protocol machine (`stator_h1::Connection`
-//! or `stator_h2::Connection`). Each session runs in its own tokio task (the
-//! application's handler), so a slow or panicking handler never blocks the connection.
-//! Between the two there are exactly two kinds of channel:
+//! or `stator_h2::Connection`). Each session is a future of its own (the application's
+//! handler), polled by the connection task ([`super::sessions`]) or, if the server asks,
+//! on a tokio task of its own; either way a panicking handler is contained, and the
+//! session reaches the connection only through messages. Between the two there are
+//! exactly two kinds of channel:
 //!
 //! - **One command channel per connection, session → connection** (an unbounded
 //!   `mpsc` of [`Command`]s). Every session of the connection holds a [`Link`]: a clone of
@@ -29,9 +31,11 @@
 //!   compression differ): the HTTP/2 driver releases what [`crate::ws::Bridge::take_credit`]
 //!   returns after each `recv` and each command it passes to the bridge.
 //!
-//! Acknowledgements say when the *driver* took the data (the machine accepted it and the
-//! output was written to the transport), which bounds what a session can have in flight
-//! to one chunk. An HTTP/2 driver whose `send_data` accepts only part of a chunk keeps
+//! Acknowledgements say when the *driver* took the data: the machine accepted it and
+//! either the output waiting to be written is short (under [`crate::ws::WRITE_AHEAD`]
+//! bytes) or it was written to the transport. That bounds what a session can have in
+//! flight to one chunk beyond the write-ahead, and lets a response made at once leave in
+//! one write. An HTTP/2 driver whose `send_data` accepts only part of a chunk keeps
 //! the rest and the [`Ack`] with the stream, and answers the ack when a `Writable` event
 //! lets the rest go.
 //!
@@ -128,32 +132,6 @@ impl Op {
             }
             Op::WantBody | Op::Consumed(_) | Op::Dropped { .. } => {}
         }
-    }
-}
-
-/// Logs a session task that ended by panicking (the connection already answered for it).
-pub(crate) fn log_session(done: Result<(), tokio::task::JoinError>) {
-    if let Err(e) = done
-        && e.is_panic()
-    {
-        tracing::warn!("a session handler panicked");
-    }
-}
-
-/// Waits up to `grace` for a closed connection's session tasks to end (logging handlers
-/// that panicked), then aborts those still running.
-pub(crate) async fn drain_sessions(
-    sessions: &mut tokio::task::JoinSet<()>,
-    grace: std::time::Duration,
-) {
-    let drained = tokio::time::timeout(grace, async {
-        while let Some(done) = sessions.join_next().await {
-            log_session(done);
-        }
-    })
-    .await;
-    if drained.is_err() {
-        sessions.abort_all();
     }
 }
 

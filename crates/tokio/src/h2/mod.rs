@@ -1,14 +1,14 @@
 //! The HTTP/2 connection driver: turns a `stator_h2::Connection` over a socket (prior
 //! knowledge in cleartext, or ALPN `h2`).
 //!
-//! One task multiplexes every stream of the connection; each request becomes a session
-//! on its own task, wired with [`app::link`](crate::app::link)'s channels and tagged with
-//! its stream ID:
+//! One task multiplexes every stream of the connection; each request becomes a session,
+//! polled by that task ([`app::sessions`](crate::app::sessions)) and wired with
+//! [`app::link`](crate::app::link)'s channels, tagged with its stream ID:
 //!
 //! - socket reads go to the machine, its events to the sessions; the sessions' commands
 //!   (one channel for the whole connection) become frames; the machine's output is
-//!   written once per turn of the loop, so everything that happened in a turn shares a
-//!   write;
+//!   written once the sessions have nothing more to say (or after a bounded number of
+//!   turns), so everything that happened meanwhile shares a write;
 //! - request content flows with [`FlowControl::Manual`]: a stream's credit goes back to
 //!   the peer only when its session reports it consumed, so a slow application stops its
 //!   own stream's sender and nothing else;
@@ -36,11 +36,11 @@ use stator_http::ext::Protocol;
 use stator_ws::handshake::connect as handshake;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::debug;
 
-use crate::app::link::{self, Command, Link, SessionId, drain_sessions, log_session};
+use crate::app::link::{self, Command, Link, SessionId};
+use crate::app::sessions::Sessions;
 use crate::app::{HttpSession, Scope, ScopeKind, Session, WebSocketSession};
 use crate::server::conn::Ctx;
 use crate::ws::{later, sleep_until};
@@ -59,7 +59,7 @@ struct Driver {
     conn: Connection,
     commands_tx: mpsc::UnboundedSender<Command>,
     commands: mpsc::UnboundedReceiver<Command>,
-    sessions: JoinSet<()>,
+    sessions: Sessions,
     streams: HashMap<StreamId, Stream>,
     answers: Vec<Answer>,
     out: Vec<u8>,
@@ -87,13 +87,14 @@ where
     config.connect_protocols = vec![Protocol::WEBSOCKET];
     config.flow_control = FlowControl::Manual;
     let (commands_tx, commands) = mpsc::unbounded_channel();
+    let mode = ctx.settings.sessions;
     let started = ctx.started;
     let mut driver = Driver {
         conn: Connection::server(config),
         ctx,
         commands_tx,
         commands,
-        sessions: JoinSet::new(),
+        sessions: Sessions::new(mode),
         streams: HashMap::new(),
         answers: Vec::new(),
         out: Vec::new(),
@@ -122,10 +123,17 @@ impl Driver {
         }
         loop {
             // Events and output feed each other (room in the output makes streams
-            // writable): turn until the machine has nothing more to write.
+            // writable), and sessions answer what they are given: turn until the
+            // machine has nothing more to write. Sessions get a bounded number of turns
+            // before the socket is served again.
+            let mut turns = 0_u32;
             loop {
                 self.pump_events();
                 self.pump_streams();
+                if turns < crate::ws::TURNS && self.turn().await {
+                    turns = turns.saturating_add(1);
+                    continue;
+                }
                 match self.flush(io).await {
                     Some(0) => break,
                     Some(_) => {}
@@ -160,9 +168,7 @@ impl Driver {
                 }
                 () = sleep_until(deadline), if deadline.is_some() => self.on_timer(),
                 () = self.ctx.shutdown.wait(), if !self.draining => self.start_draining(),
-                Some(done) = self.sessions.join_next(), if !self.sessions.is_empty() => {
-                    log_session(done);
-                }
+                () = self.sessions.woken() => {}
             }
         }
     }
@@ -297,7 +303,25 @@ impl Driver {
 
     fn spawn(&mut self, session: Session) {
         let future = self.ctx.app.call(session);
-        self.sessions.spawn(future);
+        self.sessions.start(future);
+    }
+
+    /// Runs the sessions that were woken and carries out what they asked; answers what
+    /// the machine took while the output is short. True if anything ran.
+    async fn turn(&mut self) -> bool {
+        let ran = std::future::poll_fn(|cx| self.sessions.run(cx)).await;
+        let mut asked = false;
+        while let Ok(command) = self.commands.try_recv() {
+            self.command(command);
+            asked = true;
+        }
+        let _ = self.conn.poll_output(&mut self.out);
+        if self.out.len() < crate::ws::WRITE_AHEAD {
+            for answer in self.answers.drain(..) {
+                answer.answer(true);
+            }
+        }
+        ran || asked
     }
 
     /// What a session asked.
@@ -347,8 +371,8 @@ impl Driver {
     /// Writes what the machine has; answers the acks once written. The bytes written, or
     /// `None` if the socket failed.
     async fn flush<S: AsyncWrite + Unpin>(&mut self, io: &mut S) -> Option<usize> {
-        self.out.clear();
-        let n = self.conn.poll_output(&mut self.out);
+        let _ = self.conn.poll_output(&mut self.out);
+        let n = self.out.len();
         if n > 0 {
             let write =
                 tokio::time::timeout(self.ctx.settings.idle_timeout, io.write_all(&self.out));
@@ -358,6 +382,10 @@ impl Driver {
                     answer.answer(false);
                 }
                 return None;
+            }
+            self.out.clear();
+            if self.out.capacity() > 4 * crate::ws::WRITE_AHEAD {
+                self.out.shrink_to(crate::ws::WRITE_AHEAD);
             }
         }
         for answer in self.answers.drain(..) {
@@ -475,6 +503,6 @@ impl Driver {
         self.commands.close();
         while self.commands.try_recv().is_ok() {}
         drop(self.commands_tx);
-        drain_sessions(&mut self.sessions, self.ctx.settings.idle_timeout).await;
+        self.sessions.drain(self.ctx.settings.idle_timeout).await;
     }
 }

@@ -45,6 +45,8 @@ pub(crate) struct Settings {
     /// reading.
     pub(crate) max_unconsumed: usize,
     pub(crate) read_buffer: usize,
+    /// Where sessions run: polled by their connection's task, or each on its own task.
+    pub(crate) sessions: crate::app::sessions::Mode,
 }
 
 impl Default for Settings {
@@ -63,6 +65,7 @@ impl Default for Settings {
             shutdown_deadline: Duration::from_secs(10),
             max_unconsumed: 256 * 1024,
             read_buffer: 16 * 1024,
+            sessions: crate::app::sessions::Mode::Inline,
         }
     }
 }
@@ -152,6 +155,27 @@ impl ServerBuilder {
     #[must_use]
     pub fn idle_timeout(mut self, timeout: Duration) -> ServerBuilder {
         self.settings.idle_timeout = timeout;
+        self
+    }
+
+    /// Runs every session on a tokio task of its own (`true`) instead of on its
+    /// connection's task (`false`, the default).
+    ///
+    /// By default a connection's task polls its sessions' futures itself, as hyper does
+    /// for HTTP/1.1: a request answered at once is read, served and written in one turn,
+    /// with one write and no task switch. The price is that the sessions of one HTTP/2
+    /// connection share a task, so a handler that computes for long between awaits holds
+    /// up the others of its connection. Handlers that do heavy work should move it off
+    /// (`tokio::task::spawn_blocking`), or the server can spawn every session instead, at
+    /// the cost of a task and a cross-task wake-up per request and per acknowledged
+    /// write. A panicking handler is contained either way.
+    #[must_use]
+    pub fn spawn_sessions(mut self, spawn: bool) -> ServerBuilder {
+        self.settings.sessions = if spawn {
+            crate::app::sessions::Mode::Spawned
+        } else {
+            crate::app::sessions::Mode::Inline
+        };
         self
     }
 
