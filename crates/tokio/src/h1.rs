@@ -22,13 +22,14 @@
 //! connection's start for the first one); the keep-alive timeout between requests; the
 //! idle timeout while request content is awaited and on every write.
 
+use crate::app::queue;
 use bytes::{Bytes, BytesMut};
 use http::header::{ALT_SVC, CONNECTION, CONTENT_LENGTH, EXPECT, UPGRADE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version, request, response};
 use stator_h1::{BodySize, Connection, Event};
 use stator_ws::handshake::{Negotiated, h1 as handshake};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
@@ -49,13 +50,13 @@ enum Resp {
 /// A WebSocket handshake waiting for the application's answer.
 struct PendingWs {
     valid: handshake::ValidRequest,
-    tx: mpsc::UnboundedSender<WsInbound>,
+    tx: queue::Sender<WsInbound>,
 }
 
 /// The request being served and its response.
 struct Exchange {
     id: SessionId,
-    body: Option<mpsc::UnboundedSender<HttpInbound>>,
+    body: Option<queue::Sender<HttpInbound>>,
     unconsumed: usize,
     request_done: bool,
     response: Resp,
@@ -72,15 +73,15 @@ struct Accepting {
     id: SessionId,
     ack: oneshot::Sender<Result<Negotiated, SessionError>>,
     negotiated: Negotiated,
-    tx: mpsc::UnboundedSender<WsInbound>,
+    tx: queue::Sender<WsInbound>,
 }
 
 /// The connection task's state.
 struct Driver {
     ctx: Ctx,
     conn: Connection,
-    commands_tx: mpsc::UnboundedSender<Command>,
-    commands: mpsc::UnboundedReceiver<Command>,
+    commands_tx: queue::Sender<Command>,
+    commands: queue::Receiver<Command>,
     sessions: Sessions,
     next_id: SessionId,
     exchange: Option<Exchange>,
@@ -100,7 +101,7 @@ pub(crate) async fn serve<S>(mut io: S, first: Bytes, ctx: Ctx)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
-    let (commands_tx, commands) = mpsc::unbounded_channel();
+    let (commands_tx, commands) = queue::unbounded();
     let mode = ctx.settings.sessions;
     let now = Instant::now();
     let started = ctx.started;
@@ -303,7 +304,7 @@ impl Driver {
     fn start(
         &mut self,
         id: SessionId,
-        body: Option<mpsc::UnboundedSender<HttpInbound>>,
+        body: Option<queue::Sender<HttpInbound>>,
         ws: Option<PendingWs>,
         expect_continue: bool,
         method: Method,

@@ -12,12 +12,12 @@
 //! stream's DATA (`recv`), send what [`Bridge::poll_transmit`] returns as DATA, end the
 //! stream when [`Bridge::is_done`], and call [`Bridge::reset`] on `RST_STREAM`.
 
+use crate::app::queue;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use stator_ws::{CloseCode, Connection, Event, Message};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::debug;
 
@@ -46,7 +46,7 @@ pub(crate) struct KeepAlive {
 /// One open WebSocket and its session's channels.
 pub(crate) struct Bridge {
     conn: Connection,
-    tx: mpsc::UnboundedSender<WsInbound>,
+    tx: queue::Sender<WsInbound>,
     unconsumed: usize,
     max_unconsumed: usize,
     blocked: Option<(Message, Ack)>,
@@ -68,7 +68,7 @@ impl Bridge {
     /// A bridge for an OPEN `conn` feeding `tx`.
     pub(crate) fn new(
         conn: Connection,
-        tx: mpsc::UnboundedSender<WsInbound>,
+        tx: queue::Sender<WsInbound>,
         max_unconsumed: usize,
         keep_alive: KeepAlive,
     ) -> Bridge {
@@ -307,7 +307,7 @@ impl Bridge {
 /// What an HTTP/1.1 connection hands over to its WebSocket: the channel its sessions
 /// command it through, the sessions it polls, and the server's shutdown signal.
 pub(crate) struct Carrier<'a> {
-    pub(crate) commands: &'a mut mpsc::UnboundedReceiver<Command>,
+    pub(crate) commands: &'a mut queue::Receiver<Command>,
     pub(crate) sessions: &'a mut Sessions,
     pub(crate) shutdown: &'a mut Watch,
 }

@@ -1,9 +1,9 @@
 //! An HTTP request and its response, as the application sees them (ASGI `type: "http"`).
 
+use crate::app::queue;
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderValue, Response, Version, request, response};
-use tokio::sync::mpsc;
 
 use super::link::{HttpInbound, Link, Op};
 use super::{Scope, SessionError};
@@ -51,7 +51,7 @@ pub struct HttpSession {
     scope: Scope,
     request: request::Parts,
     link: Link,
-    rx: mpsc::UnboundedReceiver<HttpInbound>,
+    rx: queue::Receiver<HttpInbound>,
     stash: Option<HttpInbound>,
     trailers: Option<HeaderMap>,
     asked_body: bool,
@@ -65,7 +65,7 @@ impl HttpSession {
         scope: Scope,
         request: request::Parts,
         link: Link,
-        rx: mpsc::UnboundedReceiver<HttpInbound>,
+        rx: queue::Receiver<HttpInbound>,
     ) -> HttpSession {
         HttpSession {
             scope,

@@ -10,8 +10,8 @@
 //! exactly two kinds of channel:
 //!
 //! - **One command channel per connection, session → connection** (an unbounded
-//!   `mpsc` of [`Command`]s). Every session of the connection holds a [`Link`]: a clone of
-//!   the sender and its [`SessionId`]. The HTTP/1.1 driver numbers its exchanges; the
+//!   [`super::queue`] of [`Command`]s). Every session of the connection holds a
+//!   [`Link`]: a clone of the sender and its [`SessionId`]. The HTTP/1.1 driver numbers its exchanges; the
 //!   HTTP/2 driver uses the stream ID. A connection task multiplexing many sessions
 //!   therefore reads *one* channel and routes each command by `id` to its stream. The
 //!   channel is unbounded but cannot grow without bound: a session has at most one
@@ -50,11 +50,12 @@
 //! is driven with a socket by the HTTP/1.1 driver, and with one Extended CONNECT stream's
 //! DATA per bridge by the HTTP/2 driver.
 
+use crate::app::queue;
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode, response};
 use stator_ws::handshake::Negotiated;
 use stator_ws::{CloseCode, Message};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::SessionError;
 
@@ -157,12 +158,12 @@ pub(crate) struct Command {
 #[derive(Debug, Clone)]
 pub(crate) struct Link {
     id: SessionId,
-    tx: mpsc::UnboundedSender<Command>,
+    tx: queue::Sender<Command>,
 }
 
 impl Link {
     /// A link for session `id` over `tx`.
-    pub(crate) fn new(id: SessionId, tx: mpsc::UnboundedSender<Command>) -> Link {
+    pub(crate) fn new(id: SessionId, tx: queue::Sender<Command>) -> Link {
         Link { id, tx }
     }
 
@@ -182,6 +183,6 @@ impl Link {
 }
 
 /// The connection's ends of the channels it creates for a new session.
-pub(crate) fn inbound<T>() -> (mpsc::UnboundedSender<T>, mpsc::UnboundedReceiver<T>) {
-    mpsc::unbounded_channel()
+pub(crate) fn inbound<T>() -> (queue::Sender<T>, queue::Receiver<T>) {
+    queue::unbounded()
 }

@@ -28,6 +28,7 @@ use http::{HeaderMap, Method, Version, request};
 
 mod http_session;
 pub(crate) mod link;
+pub(crate) mod queue;
 pub(crate) mod sessions;
 mod websocket;
 

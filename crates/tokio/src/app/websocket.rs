@@ -1,11 +1,12 @@
 //! A WebSocket, as the application sees it (ASGI `type: "websocket"`), whichever HTTP
 //! version carried its opening handshake.
 
+use crate::app::queue;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Version, request};
 use stator_ws::extension::DeflateOptions;
 use stator_ws::handshake::AcceptOptions;
 use stator_ws::{CloseCode, Message};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::link::{AcceptOp, Link, Op, WsInbound};
 use super::{Scope, SessionError};
@@ -104,7 +105,7 @@ pub struct WebSocketSession {
     scope: Scope,
     request: request::Parts,
     link: Link,
-    rx: mpsc::UnboundedReceiver<WsInbound>,
+    rx: queue::Receiver<WsInbound>,
     state: State,
     subprotocol: Option<String>,
     deflate: bool,
@@ -117,7 +118,7 @@ impl WebSocketSession {
         scope: Scope,
         request: request::Parts,
         link: Link,
-        rx: mpsc::UnboundedReceiver<WsInbound>,
+        rx: queue::Receiver<WsInbound>,
     ) -> WebSocketSession {
         WebSocketSession {
             scope,

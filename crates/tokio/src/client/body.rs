@@ -7,6 +7,7 @@
 //! server only when the application took it (RFC 9113 §5.2), so a slow reader stalls
 //! only its own stream.
 
+use crate::app::queue;
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, Response, StatusCode, Version, response};
 use tokio::sync::mpsc;
@@ -40,8 +41,8 @@ pub(crate) enum Source {
     H1(mpsc::Receiver<Item>),
     /// An HTTP/2 stream: credit goes back as the content is taken.
     H2 {
-        rx: mpsc::UnboundedReceiver<Item>,
-        notes: mpsc::UnboundedSender<Note>,
+        rx: queue::Receiver<Item>,
+        notes: queue::Sender<Note>,
         stream: u32,
     },
 }

@@ -8,6 +8,7 @@
 //! [`Bridge`](crate::ws::Bridge) as the server's: its frames travel as the stream's DATA,
 //! its close ends the stream, a reset aborts it.
 
+use crate::app::queue;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -105,8 +106,8 @@ pub(crate) fn spawn(io: BoxIo, settings: Arc<Settings>) -> Handle {
     let (tx, rx) = mpsc::channel(QUEUE);
     let (ext_tx, ext_rx) = watch::channel(None);
     let open = Arc::new(AtomicBool::new(true));
-    let (ws_tx, ws_rx) = mpsc::unbounded_channel();
-    let (notes_tx, notes_rx) = mpsc::unbounded_channel();
+    let (ws_tx, ws_rx) = queue::unbounded();
+    let (notes_tx, notes_rx) = queue::unbounded();
     let mut config = stator_h2::Config::default();
     config.limits = settings.h2_limits.clone();
     // Credit goes back as the application takes the content: backpressure per stream.
@@ -138,7 +139,7 @@ enum Stream {
     /// channel of its content.
     Request {
         reply: Option<ResponseReply>,
-        tx: Option<mpsc::UnboundedSender<Item>>,
+        tx: Option<queue::Sender<Item>>,
         pending: Bytes,
     },
     /// An Extended CONNECT waiting for its response.
@@ -158,10 +159,10 @@ struct WsStream {
 struct Driver {
     conn: Connection,
     streams: HashMap<u32, Stream>,
-    ws_tx: mpsc::UnboundedSender<Command>,
-    ws_rx: mpsc::UnboundedReceiver<Command>,
-    notes_tx: mpsc::UnboundedSender<Note>,
-    notes_rx: mpsc::UnboundedReceiver<Note>,
+    ws_tx: queue::Sender<Command>,
+    ws_rx: queue::Receiver<Command>,
+    notes_tx: queue::Sender<Note>,
+    notes_rx: queue::Receiver<Note>,
     extended_connect: watch::Sender<Option<bool>>,
     open: Arc<AtomicBool>,
     settings: Arc<Settings>,
@@ -419,7 +420,7 @@ impl Driver {
         let key = stream.get();
         match self.streams.get_mut(&key) {
             Some(Stream::Request { reply, tx, .. }) => {
-                let (sender, receiver) = mpsc::unbounded_channel();
+                let (sender, receiver) = queue::unbounded();
                 let source = Source::H2 {
                     rx: receiver,
                     notes: self.notes_tx.clone(),
@@ -444,7 +445,7 @@ impl Driver {
                 };
                 match connect::check_response(&head, &offer) {
                     Ok(negotiated) if !end_stream => {
-                        let (tx, rx) = mpsc::unbounded_channel();
+                        let (tx, rx) = queue::unbounded();
                         let config =
                             stator_ws::Config::client(stator_wire::rand::SystemRandom::new())
                                 .with_limits(self.settings.ws_limits)

@@ -7,6 +7,7 @@
 //! an inbound channel of messages whose bytes are reported back as consumed (the task
 //! stops reading past `max_unconsumed`).
 
+use crate::app::queue;
 use std::sync::Arc;
 
 use bytes::BytesMut;
@@ -15,7 +16,6 @@ use stator_ws::handshake::codec::HeadLimits;
 use stator_ws::handshake::{ClientEvent, ClientHandshake, ClientOptions, Negotiated};
 use stator_ws::{CloseCode, Message};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
 use tracing::debug;
 
 use super::connect::BoxIo;
@@ -33,7 +33,7 @@ use crate::ws::{Bridge, KeepAlive};
 #[derive(Debug)]
 pub struct WebSocket {
     link: Link,
-    rx: mpsc::UnboundedReceiver<WsInbound>,
+    rx: queue::Receiver<WsInbound>,
     version: Version,
     negotiated: Negotiated,
     ended: Option<(CloseCode, String)>,
@@ -42,7 +42,7 @@ pub struct WebSocket {
 impl WebSocket {
     pub(crate) fn new(
         link: Link,
-        rx: mpsc::UnboundedReceiver<WsInbound>,
+        rx: queue::Receiver<WsInbound>,
         version: Version,
         negotiated: Negotiated,
     ) -> WebSocket {
@@ -144,7 +144,7 @@ pub(crate) async fn upgrade(
     let config = stator_ws::Config::client(stator_wire::rand::SystemRandom::new())
         .with_limits(settings.ws_limits)
         .with_deflate(established.negotiated.deflate);
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = queue::unbounded();
     let keep_alive = KeepAlive {
         ping_after: None,
         idle_timeout: None,
@@ -158,7 +158,7 @@ pub(crate) async fn upgrade(
     if !established.leftover.is_empty() {
         bridge.recv(established.leftover);
     }
-    let (commands_tx, commands) = mpsc::unbounded_channel();
+    let (commands_tx, commands) = queue::unbounded();
     tokio::spawn(run_h1(io, bridge, commands, settings));
     Ok(WebSocket::new(
         Link::new(0, commands_tx),
@@ -172,7 +172,7 @@ pub(crate) async fn upgrade(
 async fn run_h1(
     mut io: BoxIo,
     mut bridge: Bridge,
-    mut commands: mpsc::UnboundedReceiver<Command>,
+    mut commands: queue::Receiver<Command>,
     settings: Arc<Settings>,
 ) {
     let mut buf = BytesMut::with_capacity(16 * 1024);

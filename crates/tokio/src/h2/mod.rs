@@ -26,6 +26,7 @@
 //!   that long for the peer's flow-control credit has its stream reset (`CANCEL`), so a
 //!   reader that never releases window cannot hold a session forever.
 
+use crate::app::queue;
 use std::collections::HashMap;
 
 use bytes::{Bytes, BytesMut};
@@ -35,7 +36,6 @@ use stator_h2::{Config, Connection, ErrorCode, Event, FlowControl, StreamId};
 use stator_http::ext::Protocol;
 use stator_ws::handshake::connect as handshake;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::debug;
 
@@ -57,8 +57,8 @@ use stream::{Answer, Cx, Stream};
 struct Driver {
     ctx: Ctx,
     conn: Connection,
-    commands_tx: mpsc::UnboundedSender<Command>,
-    commands: mpsc::UnboundedReceiver<Command>,
+    commands_tx: queue::Sender<Command>,
+    commands: queue::Receiver<Command>,
     sessions: Sessions,
     streams: HashMap<StreamId, Stream>,
     answers: Vec<Answer>,
@@ -86,7 +86,7 @@ where
     config.limits = limits;
     config.connect_protocols = vec![Protocol::WEBSOCKET];
     config.flow_control = FlowControl::Manual;
-    let (commands_tx, commands) = mpsc::unbounded_channel();
+    let (commands_tx, commands) = queue::unbounded();
     let mode = ctx.settings.sessions;
     let started = ctx.started;
     let mut driver = Driver {

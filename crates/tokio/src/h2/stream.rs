@@ -5,12 +5,13 @@
 //! the acks the driver answers once the machine's output is on the wire. That keeps the
 //! per-stream rules here and the socket, the timers and the event loop in `h2::mod`.
 
+use crate::app::queue;
 use bytes::Bytes;
 use http::header::{ALT_SVC, CONTENT_LENGTH};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, response};
 use stator_h2::{Connection, ErrorCode, StreamId};
 use stator_ws::handshake::{Negotiated, Offer, connect as handshake};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::{debug, warn};
 
@@ -73,7 +74,7 @@ struct Pending {
 
 /// An HTTP exchange.
 pub(super) struct Http {
-    body: Option<mpsc::UnboundedSender<HttpInbound>>,
+    body: Option<queue::Sender<HttpInbound>>,
     /// Delivered to the session and not yet reported consumed: flow-control credit
     /// that goes back to the peer only as the application takes the data.
     unconsumed: usize,
@@ -108,7 +109,7 @@ enum Kind {
     /// An Extended CONNECT waiting for the application's accept or reject.
     Handshake {
         offer: Offer,
-        tx: mpsc::UnboundedSender<WsInbound>,
+        tx: queue::Sender<WsInbound>,
     },
     Ws(Box<Ws>),
     /// The handshake was refused: the response is complete.
@@ -129,7 +130,7 @@ impl Stream {
     /// A request whose session reads `body`.
     pub(super) fn http(
         id: StreamId,
-        body: mpsc::UnboundedSender<HttpInbound>,
+        body: queue::Sender<HttpInbound>,
         method: Method,
         expect_continue: bool,
         end_stream: bool,
@@ -157,7 +158,7 @@ impl Stream {
     pub(super) fn handshake(
         id: StreamId,
         offer: Offer,
-        tx: mpsc::UnboundedSender<WsInbound>,
+        tx: queue::Sender<WsInbound>,
         end_stream: bool,
     ) -> Stream {
         Stream {
