@@ -37,7 +37,8 @@ use crate::app::link::{self, Ack, Command, HttpInbound, Link, Op, SessionId, WsI
 use crate::app::sessions::Sessions;
 use crate::app::{HttpSession, Scope, ScopeKind, Session, SessionError, WebSocketSession};
 use crate::server::conn::Ctx;
-use crate::ws::{self, Bridge, KeepAlive, later, sleep_until};
+use crate::timer::Timer;
+use crate::ws::{self, Bridge, KeepAlive, later};
 
 /// Where the current response stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +89,7 @@ struct Driver {
     accepting: Option<Accepting>,
     acks: Vec<Ack>,
     out: Vec<u8>,
+    timer: Timer,
     wait_start: Instant,
     head_start: Option<Instant>,
     last_read: Instant,
@@ -116,6 +118,7 @@ where
         accepting: None,
         acks: Vec::new(),
         out: Vec::new(),
+        timer: Timer::new(),
         wait_start: now,
         head_start: Some(started),
         last_read: now,
@@ -194,7 +197,7 @@ impl Driver {
                 },
                 Some(command) = self.commands.recv() => self.command(command),
                 () = self.sessions.woken() => {}
-                () = sleep_until(deadline), if deadline.is_some() => {
+                () = self.timer.until(deadline), if deadline.is_some() => {
                     debug!(in_exchange = self.exchange.is_some(), "timed out");
                     self.disconnect_session();
                     return None;
@@ -295,8 +298,7 @@ impl Driver {
                 .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
         let method = head.method.clone();
         let (tx, rx) = link::inbound();
-        let scope = Scope::new(ScopeKind::Http, &head, info, Vec::new());
-        let session = HttpSession::new(scope, head, link, rx);
+        let session = HttpSession::new(info, head, link, rx);
         self.start(id, Some(tx), None, expect_continue, method);
         self.spawn(Session::Http(session));
     }
@@ -443,22 +445,15 @@ impl Driver {
                 }
             }
             Op::Consumed(n) => e.unconsumed = e.unconsumed.saturating_sub(n),
-            Op::Start(head, ack) => self.start_response(*head, ack),
-            Op::Body { data, more, ack } => {
-                if e.response != Resp::Started {
-                    let _ = ack.send(Err(SessionError::OutOfTurn("no response in progress")));
-                    return;
-                }
-                let data = if e.no_content { Bytes::new() } else { data };
-                let sent = self.conn.send_data(&data).and_then(|()| {
-                    if more {
-                        Ok(())
-                    } else {
-                        self.conn.send_end(None)
-                    }
-                });
-                self.after_send(sent, !more, ack);
-            }
+            Op::Start(head, ack) => match self.start_response(*head) {
+                Ok(()) => self.acks.push(ack),
+                Err(error) => drop(ack.send(Err(error))),
+            },
+            Op::Respond { head, body, ack } => match self.start_response(*head) {
+                Ok(()) => self.send_body(body, false, ack),
+                Err(error) => drop(ack.send(Err(error))),
+            },
+            Op::Body { data, more, ack } => self.send_body(data, more, ack),
             Op::Trailers(trailers, ack) => {
                 if e.response != Resp::Started {
                     let _ = ack.send(Err(SessionError::OutOfTurn("no response in progress")));
@@ -515,41 +510,54 @@ impl Driver {
     }
 
     /// `http.response.start`.
-    fn start_response(&mut self, mut head: response::Parts, ack: Ack) {
+    fn start_response(&mut self, mut head: response::Parts) -> Result<(), SessionError> {
         self.decorate(&mut head);
-        let Some(e) = self.exchange.as_mut() else {
-            return;
-        };
+        let e = self.exchange.as_mut().ok_or(SessionError::Disconnected)?;
         if e.ws.is_some() {
-            let _ = ack.send(Err(SessionError::OutOfTurn("a WebSocket handshake")));
-            return;
+            return Err(SessionError::OutOfTurn("a WebSocket handshake"));
         }
         if e.response != Resp::Idle {
-            let _ = ack.send(Err(SessionError::OutOfTurn("the response has started")));
-            return;
+            return Err(SessionError::OutOfTurn("the response has started"));
         }
         let size = match head.headers.get(CONTENT_LENGTH) {
             None => BodySize::Unknown,
-            Some(value) => {
-                let Some(n) = value.to_str().ok().and_then(|v| v.trim().parse().ok()) else {
-                    let _ = ack.send(Err(SessionError::Refused("invalid content-length".into())));
-                    return;
-                };
-                BodySize::Known(n)
-            }
+            Some(value) => BodySize::Known(
+                value
+                    .to_str()
+                    .ok()
+                    .and_then(|v| v.trim().parse().ok())
+                    .ok_or_else(|| SessionError::Refused("invalid content-length".into()))?,
+            ),
         };
-        match self.conn.send_response(&head, size) {
-            Ok(()) => {
-                e.response = Resp::Started;
-                e.no_content = e.method == Method::HEAD
-                    || head.status == StatusCode::NO_CONTENT
-                    || head.status == StatusCode::NOT_MODIFIED;
-                self.acks.push(ack);
-            }
-            Err(error) => {
-                let _ = ack.send(Err(SessionError::Refused(error.to_string())));
-            }
+        self.conn
+            .send_response(&head, size)
+            .map_err(|error| SessionError::Refused(error.to_string()))?;
+        e.response = Resp::Started;
+        e.no_content = e.method == Method::HEAD
+            || head.status == StatusCode::NO_CONTENT
+            || head.status == StatusCode::NOT_MODIFIED;
+        Ok(())
+    }
+
+    /// `http.response.body`.
+    fn send_body(&mut self, data: Bytes, more: bool, ack: Ack) {
+        let Some(e) = self.exchange.as_mut() else {
+            let _ = ack.send(Err(SessionError::Disconnected));
+            return;
+        };
+        if e.response != Resp::Started {
+            let _ = ack.send(Err(SessionError::OutOfTurn("no response in progress")));
+            return;
         }
+        let data = if e.no_content { Bytes::new() } else { data };
+        let sent = self.conn.send_data(&data).and_then(|()| {
+            if more {
+                Ok(())
+            } else {
+                self.conn.send_end(None)
+            }
+        });
+        self.after_send(sent, !more, ack);
     }
 
     /// Adds the server's fields: Alt-Svc, and `Connection: close` while draining.

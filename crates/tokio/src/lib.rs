@@ -82,6 +82,7 @@ pub mod client;
 mod h1;
 mod h2;
 pub mod server;
+mod timer;
 pub mod tls;
 mod ws;
 

@@ -194,6 +194,7 @@ impl Bridge {
                 }
             }
             Op::Start(_, ack)
+            | Op::Respond { ack, .. }
             | Op::Body { ack, .. }
             | Op::Trailers(_, ack)
             | Op::Reject(_, ack) => {
@@ -329,6 +330,7 @@ pub(crate) async fn run_h1<S>(
     } = carrier;
     let mut buf = BytesMut::with_capacity(settings.read_buffer);
     let mut out = Vec::new();
+    let mut ticker = crate::timer::Timer::new();
     let mut eof = false;
     if shutdown.is_set() {
         bridge.going_away();
@@ -374,7 +376,7 @@ pub(crate) async fn run_h1<S>(
                 None => bridge.reset(),
             },
             () = sessions.woken() => {}
-            () = sleep_until(timer), if timer.is_some() => bridge.on_timer(Instant::now()),
+            () = ticker.until(timer), if timer.is_some() => bridge.on_timer(Instant::now()),
             () = shutdown.wait(), if !shutdown.is_set() => bridge.going_away(),
         }
     }

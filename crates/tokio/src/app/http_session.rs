@@ -1,12 +1,14 @@
 //! An HTTP request and its response, as the application sees them (ASGI `type: "http"`).
 
 use crate::app::queue;
+use std::sync::OnceLock;
+
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderValue, Response, Version, request, response};
 
 use super::link::{HttpInbound, Link, Op};
-use super::{Scope, SessionError};
+use super::{ConnInfo, Scope, ScopeKind, SessionError};
 
 /// What [`HttpSession::receive`] yields: ASGI's `http.request` and `http.disconnect`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +50,10 @@ enum Phase {
 /// stream is reset).
 #[derive(Debug)]
 pub struct HttpSession {
-    scope: Scope,
+    /// Made on first use from the request and `conn`: most handlers never ask, and it
+    /// copies the head.
+    scope: OnceLock<Box<Scope>>,
+    conn: ConnInfo,
     request: request::Parts,
     link: Link,
     rx: queue::Receiver<HttpInbound>,
@@ -62,13 +67,14 @@ pub struct HttpSession {
 impl HttpSession {
     /// A session for `request`, fed by `rx`, answering through `link`.
     pub(crate) fn new(
-        scope: Scope,
+        conn: ConnInfo,
         request: request::Parts,
         link: Link,
         rx: queue::Receiver<HttpInbound>,
     ) -> HttpSession {
         HttpSession {
-            scope,
+            scope: OnceLock::new(),
+            conn,
             request,
             link,
             rx,
@@ -82,7 +88,14 @@ impl HttpSession {
 
     /// The session's scope.
     pub fn scope(&self) -> &Scope {
-        &self.scope
+        self.scope.get_or_init(|| {
+            Box::new(Scope::new(
+                ScopeKind::Http,
+                &self.request,
+                self.conn,
+                Vec::new(),
+            ))
+        })
     }
 
     /// The request head, as received.
@@ -92,7 +105,7 @@ impl HttpSession {
 
     /// The HTTP version that carries the request.
     pub fn http_version(&self) -> Version {
-        self.scope.http_version
+        self.request.version
     }
 
     /// The next piece of the request: content, then trailers if any, then
@@ -242,8 +255,21 @@ impl HttpSession {
             head.headers
                 .insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
         }
-        self.send_response(head).await?;
-        self.send_body(body, false).await
+        if self.phase != Phase::Idle {
+            return Err(SessionError::OutOfTurn("the response has started"));
+        }
+        let result = self
+            .link
+            .call(|ack| Op::Respond {
+                head: Box::new(head),
+                body,
+                ack,
+            })
+            .await;
+        if result.is_ok() {
+            self.phase = Phase::Done;
+        }
+        result
     }
 
     /// Whether the response is complete.

@@ -96,6 +96,13 @@ pub(crate) enum Op {
     Consumed(usize),
     /// HTTP: `http.response.start`.
     Start(Box<response::Parts>, Ack),
+    /// HTTP: a whole response at once, `http.response.start` and the last
+    /// `http.response.body` in one operation (one ack instead of two).
+    Respond {
+        head: Box<response::Parts>,
+        body: Bytes,
+        ack: Ack,
+    },
     /// HTTP: `http.response.body`; `more == false` ends the response.
     Body { data: Bytes, more: bool, ack: Ack },
     /// HTTP: ends the response with trailers.
@@ -121,6 +128,7 @@ impl Op {
     pub(crate) fn refuse(self, error: SessionError) {
         match self {
             Op::Start(_, ack)
+            | Op::Respond { ack, .. }
             | Op::Body { ack, .. }
             | Op::Trailers(_, ack)
             | Op::Reject(_, ack)

@@ -43,7 +43,8 @@ use crate::app::link::{self, Command, Link, SessionId};
 use crate::app::sessions::Sessions;
 use crate::app::{HttpSession, Scope, ScopeKind, Session, WebSocketSession};
 use crate::server::conn::Ctx;
-use crate::ws::{later, sleep_until};
+use crate::timer::Timer;
+use crate::ws::later;
 
 mod stream;
 
@@ -63,6 +64,7 @@ struct Driver {
     streams: HashMap<StreamId, Stream>,
     answers: Vec<Answer>,
     out: Vec<u8>,
+    timer: Timer,
     /// Since when the connection has had no stream (`None`: it has some).
     idle_since: Option<Instant>,
     /// Whether a request ever came (the first waits under the header-read timeout).
@@ -98,6 +100,7 @@ where
         streams: HashMap::new(),
         answers: Vec::new(),
         out: Vec::new(),
+        timer: Timer::new(),
         idle_since: Some(started),
         served: false,
         draining: false,
@@ -166,7 +169,7 @@ impl Driver {
                         self.command(command);
                     }
                 }
-                () = sleep_until(deadline), if deadline.is_some() => self.on_timer(),
+                () = self.timer.until(deadline), if deadline.is_some() => self.on_timer(),
                 () = self.ctx.shutdown.wait(), if !self.draining => self.start_draining(),
                 () = self.sessions.woken() => {}
             }
@@ -292,8 +295,7 @@ impl Driver {
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
         let method = head.method.clone();
         let (tx, rx) = link::inbound();
-        let scope = Scope::new(ScopeKind::Http, &head, info, Vec::new());
-        let session = HttpSession::new(scope, head, link, rx);
+        let session = HttpSession::new(info, head, link, rx);
         self.streams.insert(
             id,
             Stream::http(id, tx, method, expect_continue, end_stream),

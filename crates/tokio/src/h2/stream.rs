@@ -494,24 +494,17 @@ fn http_command(cx: &mut Cx<'_>, id: StreamId, h: &mut Http, peer_done: bool, op
             h.unconsumed = h.unconsumed.saturating_sub(n);
             release(cx.conn, id, n);
         }
-        Op::Start(mut head, ack) => {
-            if h.response != Resp::Idle {
-                let _ = ack.send(Err(SessionError::OutOfTurn("the response has started")));
-                return;
+        Op::Start(head, ack) => match start(cx, id, h, head) {
+            Ok(()) => cx.answers.push(Answer::Done(ack)),
+            Err(error) => drop(ack.send(Err(error))),
+        },
+        Op::Respond { head, body, ack } => match start(cx, id, h, head) {
+            Ok(()) => {
+                let body = if h.no_content { Bytes::new() } else { body };
+                send_data(cx, id, h, &body, true, ack, None);
             }
-            decorate(&mut head, cx.settings);
-            // HTTP/2 has no 101 (RFC 9113 §8.6): the machine refuses it.
-            match cx.conn.send_response(id, &head, false) {
-                Ok(()) => {
-                    h.response = Resp::Started;
-                    h.no_content = h.method == Method::HEAD
-                        || head.status == StatusCode::NO_CONTENT
-                        || head.status == StatusCode::NOT_MODIFIED;
-                    cx.answers.push(Answer::Done(ack));
-                }
-                Err(error) => drop(ack.send(Err(SessionError::Refused(error.to_string())))),
-            }
-        }
+            Err(error) => drop(ack.send(Err(error))),
+        },
         Op::Body { data, more, ack } => {
             if h.response != Resp::Started || h.pending.is_some() {
                 let _ = ack.send(Err(SessionError::OutOfTurn("no response in progress")));
@@ -535,6 +528,28 @@ fn http_command(cx: &mut Cx<'_>, id: StreamId, h: &mut Http, peer_done: bool, op
         }
         op => op.refuse(SessionError::OutOfTurn("not a WebSocket")),
     }
+}
+
+/// `http.response.start`.
+fn start(
+    cx: &mut Cx<'_>,
+    id: StreamId,
+    h: &mut Http,
+    mut head: Box<response::Parts>,
+) -> Result<(), SessionError> {
+    if h.response != Resp::Idle {
+        return Err(SessionError::OutOfTurn("the response has started"));
+    }
+    decorate(&mut head, cx.settings);
+    // HTTP/2 has no 101 (RFC 9113 §8.6): the machine refuses it.
+    cx.conn
+        .send_response(id, &head, false)
+        .map_err(|error| SessionError::Refused(error.to_string()))?;
+    h.response = Resp::Started;
+    h.no_content = h.method == Method::HEAD
+        || head.status == StatusCode::NO_CONTENT
+        || head.status == StatusCode::NOT_MODIFIED;
+    Ok(())
 }
 
 /// Offers `data` to the machine; keeps what it did not take, with the ack, for
