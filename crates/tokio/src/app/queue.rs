@@ -39,11 +39,20 @@ struct Shared<T> {
 }
 
 struct State<T> {
+    /// The oldest item, kept out of `items` so that a queue that never holds more than
+    /// one (a session's inbound items, mostly) never allocates.
+    head: Option<T>,
     items: VecDeque<T>,
     senders: usize,
     /// The receiver was closed or dropped: sends fail.
     closed: bool,
     waker: Option<Waker>,
+}
+
+impl<T> State<T> {
+    fn pop(&mut self) -> Option<T> {
+        self.head.take().or_else(|| self.items.pop_front())
+    }
 }
 
 impl<T> Shared<T> {
@@ -57,6 +66,7 @@ impl<T> Shared<T> {
 pub(crate) fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
+            head: None,
             items: VecDeque::new(),
             senders: 1,
             closed: false,
@@ -79,7 +89,11 @@ impl<T> Sender<T> {
             if state.closed {
                 return Err(item);
             }
-            state.items.push_back(item);
+            if state.head.is_none() && state.items.is_empty() {
+                state.head = Some(item);
+            } else {
+                state.items.push_back(item);
+            }
             state.waker.take()
         };
         if let Some(waker) = waker {
@@ -127,7 +141,7 @@ impl<T> Receiver<T> {
     /// Polls for the next item, registering `cx` if there is none yet.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut state = self.shared.lock();
-        if let Some(item) = state.items.pop_front() {
+        if let Some(item) = state.pop() {
             return Poll::Ready(Some(item));
         }
         if state.senders == 0 || state.closed {
@@ -143,7 +157,7 @@ impl<T> Receiver<T> {
     /// The next item if one is queued.
     pub(crate) fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = self.shared.lock();
-        match state.items.pop_front() {
+        match state.pop() {
             Some(item) => Ok(item),
             None if state.senders == 0 || state.closed => Err(TryRecvError::Disconnected),
             None => Err(TryRecvError::Empty),
@@ -162,7 +176,7 @@ impl<T> Drop for Receiver<T> {
             let mut state = self.shared.lock();
             state.closed = true;
             state.waker = None;
-            std::mem::take(&mut state.items)
+            (state.head.take(), std::mem::take(&mut state.items))
         };
         // Dropped outside the lock: an item's destructor may send or wake.
         drop(items);
@@ -183,7 +197,7 @@ impl<T> std::fmt::Debug for Receiver<T> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::arithmetic_side_effects)]
 
     use super::*;
 
@@ -202,6 +216,31 @@ mod tests {
         drop(tx);
         drop(tx2);
         assert_eq!(waiting.await.unwrap(), (Some(3), None));
+    }
+
+    #[test]
+    fn interleaved_sends_and_receives_keep_fifo_order() {
+        let (tx, mut rx) = unbounded();
+        let mut model = VecDeque::new();
+        let mut next = 0_u32;
+        // A fixed pseudo-random pattern of bursts and drains.
+        let mut seed = 0x2545_f491_u32;
+        for _ in 0..10_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            if seed.is_multiple_of(3) {
+                assert_eq!(rx.try_recv().ok(), model.pop_front());
+            } else {
+                tx.send(next).unwrap();
+                model.push_back(next);
+                next += 1;
+            }
+        }
+        while let Some(expected) = model.pop_front() {
+            assert_eq!(rx.try_recv(), Ok(expected));
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     }
 
     #[test]

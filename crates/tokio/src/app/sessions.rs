@@ -150,6 +150,8 @@ struct Inline {
     free: Vec<usize>,
     live: usize,
     ready: Arc<Ready>,
+    /// Wakers of ended sessions that nothing else holds, for the next sessions.
+    spare: Vec<Arc<SlotWaker>>,
     /// The slots to poll this turn (reused).
     turn: Vec<usize>,
 }
@@ -210,11 +212,20 @@ impl Wake for SlotWaker {
 impl Inline {
     fn insert(&mut self, future: BoxFuture) {
         let slot = self.free.pop().unwrap_or(self.slots.len());
-        let waker = Arc::new(SlotWaker {
-            slot,
-            queued: AtomicBool::new(false),
-            ready: Arc::clone(&self.ready),
-        });
+        let waker = match self.spare.pop() {
+            Some(mut spare) => {
+                if let Some(unique) = Arc::get_mut(&mut spare) {
+                    unique.slot = slot;
+                    *unique.queued.get_mut() = false;
+                }
+                spare
+            }
+            None => Arc::new(SlotWaker {
+                slot,
+                queued: AtomicBool::new(false),
+                ready: Arc::clone(&self.ready),
+            }),
+        };
         // A new session runs at the next turn.
         waker.wake_by_ref();
         let entry = Some(Slot {
@@ -279,12 +290,23 @@ impl Inline {
         let Some(place) = self.slots.get_mut(index) else {
             return;
         };
-        if let Some(slot) = place.take() {
+        if let Some(Slot {
+            future,
+            mut handle,
+            waker,
+        }) = place.take()
+        {
             self.free.push(index);
             self.live = self.live.saturating_sub(1);
             // A future that panics in its destructor is contained like one that panics
             // when polled.
-            let _ = catch_unwind(AssertUnwindSafe(move || drop(slot)));
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(future)));
+            drop(waker);
+            // Reused only if no clone is left anywhere (a stale clone would wake the
+            // next session's slot: harmless, but a spare must be fully ours).
+            if Arc::get_mut(&mut handle).is_some() && self.spare.len() < SPARE_WAKERS {
+                self.spare.push(handle);
+            }
         }
     }
 
@@ -295,6 +317,9 @@ impl Inline {
         }
     }
 }
+
+/// How many wakers of ended sessions a connection keeps for reuse.
+const SPARE_WAKERS: usize = 4;
 
 /// Stores `waker` as the task to wake, cloning only when it changed.
 fn register(task: &mut Option<Waker>, waker: &Waker) {
