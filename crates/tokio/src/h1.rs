@@ -89,6 +89,8 @@ struct Driver {
     accepting: Option<Accepting>,
     acks: Vec<Ack>,
     out: Vec<u8>,
+    /// The commands taken in one turn (reused).
+    batch: std::collections::VecDeque<Command>,
     timer: Timer,
     wait_start: Instant,
     head_start: Option<Instant>,
@@ -118,6 +120,7 @@ where
         accepting: None,
         acks: Vec::new(),
         out: Vec::new(),
+        batch: std::collections::VecDeque::new(),
         timer: Timer::new(),
         wait_start: now,
         head_start: Some(started),
@@ -161,10 +164,16 @@ impl Driver {
                 turns = turns.saturating_add(1);
                 continue;
             }
-            turns = 0;
             if !self.flush(io).await {
                 return None;
             }
+            // The acks just answered may have woken the session: serve it before
+            // waiting (within the same bound of turns).
+            if upgrade.is_none() && turns < ws::TURNS && self.sessions.is_woken() {
+                turns = turns.saturating_add(1);
+                continue;
+            }
+            turns = 0;
             if let Some(rest) = upgrade {
                 return self.upgraded(rest);
             }
@@ -333,11 +342,13 @@ impl Driver {
     /// acks of what the machine took while the output is short. True if anything ran.
     async fn turn(&mut self) -> bool {
         let ran = std::future::poll_fn(|cx| self.sessions.run(cx)).await;
-        let mut asked = false;
-        while let Ok(command) = self.commands.try_recv() {
+        let mut batch = std::mem::take(&mut self.batch);
+        self.commands.take_all(&mut batch);
+        let asked = !batch.is_empty();
+        while let Some(command) = batch.pop_front() {
             self.command(command);
-            asked = true;
         }
+        self.batch = batch;
         let _ = self.conn.poll_output(&mut self.out);
         if self.out.len() < ws::WRITE_AHEAD {
             for ack in self.acks.drain(..) {
@@ -382,9 +393,8 @@ impl Driver {
     async fn flush<S: AsyncWrite + Unpin>(&mut self, io: &mut S) -> bool {
         let _ = self.conn.poll_output(&mut self.out);
         if !self.out.is_empty() {
-            let write =
-                tokio::time::timeout(self.ctx.settings.idle_timeout, io.write_all(&self.out));
-            if !matches!(write.await, Ok(Ok(()))) {
+            let limit = self.ctx.settings.idle_timeout;
+            if !crate::timer::write_all(io, &self.out, limit).await {
                 debug!("write failed or stalled");
                 for ack in self.acks.drain(..) {
                     let _ = ack.send(Err(SessionError::Disconnected));

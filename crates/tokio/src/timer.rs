@@ -7,8 +7,12 @@
 //! and moves it only when the deadline comes *earlier*. When it fires before the
 //! deadline it was last asked for (that deadline moved later meanwhile), it re-arms.
 
-use std::pin::Pin;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::task::Poll;
+use std::time::Duration;
 
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, Sleep};
 
 /// A connection task's timer.
@@ -17,6 +21,10 @@ pub(crate) struct Timer {
     sleep: Pin<Box<Sleep>>,
     /// When `sleep` fires, if it is armed.
     armed: Option<Instant>,
+    /// Whether `sleep` was polled since it was armed, so it holds the task's waker: a
+    /// driver's task is the only one to poll it and its waker does not change, so later
+    /// turns only look whether it fired (polling a `Sleep` clones the waker each time).
+    registered: bool,
 }
 
 impl Timer {
@@ -25,6 +33,7 @@ impl Timer {
         Timer {
             sleep: Box::pin(tokio::time::sleep_until(Instant::now())),
             armed: None,
+            registered: false,
         }
     }
 
@@ -34,17 +43,53 @@ impl Timer {
         let Some(at) = deadline else {
             return std::future::pending().await;
         };
-        loop {
-            if self.armed.is_none_or(|armed| at < armed) {
-                self.sleep.as_mut().reset(at);
-                self.armed = Some(at);
+        std::future::poll_fn(|cx| {
+            loop {
+                if self.armed.is_none_or(|armed| at < armed) {
+                    self.sleep.as_mut().reset(at);
+                    self.armed = Some(at);
+                    self.registered = false;
+                }
+                let fired = if self.registered {
+                    self.sleep.is_elapsed()
+                } else {
+                    let polled = self.sleep.as_mut().poll(cx).is_ready();
+                    self.registered = !polled;
+                    polled
+                };
+                if !fired {
+                    return Poll::Pending;
+                }
+                self.armed = None;
+                self.registered = false;
+                if Instant::now() >= at {
+                    return Poll::Ready(());
+                }
             }
-            self.sleep.as_mut().await;
-            self.armed = None;
-            if Instant::now() >= at {
-                return;
-            }
-        }
+        })
+        .await;
+    }
+}
+
+/// Writes all of `buf` to `io`, giving up if the write stalls for `limit`. False if it
+/// failed or stalled.
+///
+/// A write that completes at once (the common case: the socket's buffer has room) reads
+/// no clock and arms no timer; `tokio::time::timeout` would read the clock for every
+/// write.
+pub(crate) async fn write_all<S>(io: &mut S, buf: &[u8], limit: Duration) -> bool
+where
+    S: AsyncWrite + Unpin + ?Sized,
+{
+    let mut write = pin!(io.write_all(buf));
+    let first = std::future::poll_fn(|cx| match write.as_mut().poll(cx) {
+        Poll::Ready(done) => Poll::Ready(Some(done)),
+        Poll::Pending => Poll::Ready(None),
+    })
+    .await;
+    match first {
+        Some(done) => done.is_ok(),
+        None => matches!(tokio::time::timeout(limit, write).await, Ok(Ok(()))),
     }
 }
 

@@ -37,13 +37,18 @@ pub(crate) const TURNS: u32 = 32;
 /// The keep-alive policy of an open WebSocket.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct KeepAlive {
-    /// Send a ping after this long without input.
+    /// Send a ping after this long without input (at most twice this long: see
+    /// `Bridge::last_input`).
     pub(crate) ping_after: Option<Duration>,
-    /// Give up after this long without input.
+    /// Give up after this long without input (likewise).
     pub(crate) idle_timeout: Option<Duration>,
 }
 
 /// One open WebSocket and its session's channels.
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent facts about the WebSocket, not a state"
+)]
 pub(crate) struct Bridge {
     conn: Connection,
     tx: queue::Sender<WsInbound>,
@@ -54,7 +59,12 @@ pub(crate) struct Bridge {
     closed: bool,
     session_gone: bool,
     keep_alive: KeepAlive,
+    /// When input was last seen, as of the last timer check: reading the clock for every
+    /// message showed in profiles, so `recv` only sets `fresh_input`, and a timer that
+    /// fires with it set moves `last_input` to then and waits again. Silence is thus
+    /// measured from at most one period after the last input.
     last_input: Instant,
+    fresh_input: bool,
     pinged: bool,
     /// Transport bytes fed in and not yet given back as credit.
     held: usize,
@@ -83,6 +93,7 @@ impl Bridge {
             session_gone: false,
             keep_alive,
             last_input: Instant::now(),
+            fresh_input: false,
             pinged: false,
             held: 0,
             early: std::collections::VecDeque::new(),
@@ -91,7 +102,7 @@ impl Bridge {
 
     /// Bytes from the transport.
     pub(crate) fn recv(&mut self, data: Bytes) {
-        self.last_input = Instant::now();
+        self.fresh_input = true;
         self.pinged = false;
         self.held = self.held.saturating_add(data.len());
         self.conn.recv_bytes(data);
@@ -282,9 +293,12 @@ impl Bridge {
     }
 
     /// Runs the keep-alive policy: a ping after `ping_after` of silence, and after
-    /// `idle_timeout` a close with 1001 (and an abort if the peer stays silent).
+    /// `idle_timeout` a close with 1001 (and an abort if the peer stays silent). Input
+    /// since the last check restarts the silence now.
     pub(crate) fn on_timer(&mut self, now: Instant) {
-        if let Some(idle) = self.keep_alive.idle_timeout
+        if std::mem::take(&mut self.fresh_input) {
+            self.last_input = now;
+        } else if let Some(idle) = self.keep_alive.idle_timeout
             && now >= later(self.last_input, idle)
         {
             debug!("websocket idle: closing");
@@ -329,29 +343,36 @@ pub(crate) async fn run_h1<S>(
         shutdown,
     } = carrier;
     let mut buf = BytesMut::with_capacity(settings.read_buffer);
-    let mut out = Vec::new();
+    let mut out = Output::default();
+    let mut batch = std::collections::VecDeque::new();
     let mut ticker = crate::timer::Timer::new();
     let mut eof = false;
+    let mut skipped = 0_u32;
     if shutdown.is_set() {
         bridge.going_away();
     }
     loop {
         // Let the session answer what it was given before writing, so an echo leaves in
-        // the same turn as the read that brought its message.
+        // the same turn as the read that brought its message. What it sends is
+        // acknowledged at once while the output stays under the write-ahead.
         for _ in 0..TURNS {
             let ran = std::future::poll_fn(|cx| sessions.run(cx)).await;
-            let mut asked = false;
-            while let Ok(Command { id: from, op }) = commands.try_recv() {
+            commands.take_all(&mut batch);
+            let asked = !batch.is_empty();
+            while let Some(Command { id: from, op }) = batch.pop_front() {
                 if from == id {
                     bridge.command(op);
                 }
-                asked = true;
+            }
+            out.take(&mut bridge);
+            if out.len < WRITE_AHEAD {
+                bridge.flushed();
             }
             if !ran && !asked {
                 break;
             }
         }
-        if !write_out(io, &mut bridge, &mut out, settings).await {
+        if !out.write(io, settings).await {
             bridge.reset();
             return;
         }
@@ -360,6 +381,13 @@ pub(crate) async fn run_h1<S>(
             let _ = io.shutdown().await;
             return;
         }
+        // The acks just answered may have woken the session: serve it before waiting
+        // (a bounded number of times in a row, so the socket is never starved).
+        if skipped < TURNS && sessions.is_woken() {
+            skipped = skipped.saturating_add(1);
+            continue;
+        }
+        skipped = 0;
         let read = !eof && bridge.wants_input();
         let timer = bridge.next_timer();
         if buf.capacity() < settings.read_buffer / 2 {
@@ -382,37 +410,48 @@ pub(crate) async fn run_h1<S>(
     }
 }
 
-/// Writes everything the bridge has: one piece as it is, several gathered into `out`
-/// so they share a write. False if the write failed or stalled for the idle timeout.
-async fn write_out<S: AsyncWrite + Unpin>(
-    io: &mut S,
-    bridge: &mut Bridge,
-    out: &mut Vec<u8>,
-    settings: &Settings,
-) -> bool {
-    while let Some(first) = bridge.poll_transmit() {
-        let write = match bridge.poll_transmit() {
-            None => tokio::time::timeout(settings.idle_timeout, io.write_all(&first)).await,
-            Some(second) => {
-                out.clear();
-                out.extend_from_slice(&first);
-                out.extend_from_slice(&second);
-                while let Some(more) = bridge.poll_transmit() {
-                    out.extend_from_slice(&more);
-                }
-                let write = tokio::time::timeout(settings.idle_timeout, io.write_all(out)).await;
-                out.clear();
-                if out.capacity() > 4 * WRITE_AHEAD {
-                    out.shrink_to(WRITE_AHEAD);
-                }
-                write
-            }
-        };
-        if !matches!(write, Ok(Ok(()))) {
-            return false;
+/// What a bridge gave to write, not yet written.
+#[derive(Default)]
+struct Output {
+    pieces: Vec<Bytes>,
+    len: usize,
+    /// Where several pieces are gathered to share a write (reused).
+    gather: Vec<u8>,
+}
+
+impl Output {
+    /// Takes everything the bridge has to send.
+    fn take(&mut self, bridge: &mut Bridge) {
+        while let Some(piece) = bridge.poll_transmit() {
+            self.len = self.len.saturating_add(piece.len());
+            self.pieces.push(piece);
         }
     }
-    true
+
+    /// Takes and writes everything: one piece as it is, several gathered so they share
+    /// a write. False if the write failed or stalled for the idle timeout.
+    async fn write<S: AsyncWrite + Unpin>(&mut self, io: &mut S, settings: &Settings) -> bool {
+        let written = match self.pieces.as_slice() {
+            [] => return true,
+            [one] => crate::timer::write_all(io, one, settings.idle_timeout).await,
+            many => {
+                self.gather.clear();
+                for piece in many {
+                    self.gather.extend_from_slice(piece);
+                }
+                let written =
+                    crate::timer::write_all(io, &self.gather, settings.idle_timeout).await;
+                self.gather.clear();
+                if self.gather.capacity() > 4 * WRITE_AHEAD {
+                    self.gather.shrink_to(WRITE_AHEAD);
+                }
+                written
+            }
+        };
+        self.pieces.clear();
+        self.len = 0;
+        written
+    }
 }
 
 /// Sleeps until `at` (forever without one; the select guards that).

@@ -164,6 +164,23 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Moves everything queued to the back of `into`, with one lock, and forgets the
+    /// registered waker: a driver calls this while it is busy, so that what its own
+    /// sessions send meanwhile does not wake it again for nothing (it looks again before
+    /// it waits, through [`recv`](Self::recv), which registers anew).
+    pub(crate) fn take_all(&mut self, into: &mut VecDeque<T>) {
+        let mut state = self.shared.lock();
+        state.waker = None;
+        if let Some(head) = state.head.take() {
+            into.push_back(head);
+        }
+        if into.is_empty() {
+            std::mem::swap(&mut state.items, into);
+        } else {
+            into.append(&mut state.items);
+        }
+    }
+
     /// Refuses further sends; what is queued can still be received.
     pub(crate) fn close(&mut self) {
         self.shared.lock().closed = true;

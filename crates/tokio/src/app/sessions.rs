@@ -72,17 +72,26 @@ impl Sessions {
         self.inline.live == 0 && self.spawned.is_empty()
     }
 
-    /// Polls the inline sessions that were woken (and reaps spawned ones that ended),
-    /// registering `cx` to learn of the next wake-up. `Ready(true)` if any session ran,
-    /// `Ready(false)` if none was woken; never `Pending`, so a driver can call it between
-    /// other work without waiting.
+    /// Polls the inline sessions that were woken (and reaps spawned ones that ended).
+    /// `Ready(true)` if any session ran, `Ready(false)` if none was woken; never
+    /// `Pending`, so a driver can call it between other work without waiting.
+    ///
+    /// It also forgets the driver's waker: while the driver works, wake-ups of its
+    /// sessions (by the acks and items the driver itself hands out) only queue them, and
+    /// do not schedule the driver's task again for nothing. A driver must wait through
+    /// [`woken`](Self::woken), which registers anew, whenever it waits.
     pub(crate) fn run(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
-        let mut ran = self.inline.run(cx);
+        let mut ran = self.inline.run();
         while let Poll::Ready(Some(done)) = self.spawned.poll_join_next(cx) {
             log_ended(done);
             ran = true;
         }
         Poll::Ready(ran)
+    }
+
+    /// Whether an inline session was woken and waits to run (without registering).
+    pub(crate) fn is_woken(&self) -> bool {
+        !self.inline.ready.lock().slots.is_empty()
     }
 
     /// Waits until a session can run (or a spawned one ended); for a driver's `select!`.
@@ -111,6 +120,9 @@ impl Sessions {
                 if self.is_empty() {
                     Poll::Ready(())
                 } else {
+                    if self.inline.has_ready(cx) {
+                        cx.waker().wake_by_ref();
+                    }
                     Poll::Pending
                 }
             })
@@ -251,11 +263,11 @@ impl Inline {
     }
 
     /// Polls every queued slot once; true if there was any.
-    fn run(&mut self, cx: &mut Context<'_>) -> bool {
+    fn run(&mut self) -> bool {
         let mut turn = std::mem::take(&mut self.turn);
         {
             let mut state = self.ready.lock();
-            register(&mut state.task, cx.waker());
+            state.task = None;
             std::mem::swap(&mut state.slots, &mut turn);
         }
         let ran = !turn.is_empty();

@@ -64,6 +64,8 @@ struct Driver {
     streams: HashMap<StreamId, Stream>,
     answers: Vec<Answer>,
     out: Vec<u8>,
+    /// The commands taken in one turn (reused).
+    batch: std::collections::VecDeque<Command>,
     timer: Timer,
     /// Since when the connection has had no stream (`None`: it has some).
     idle_since: Option<Instant>,
@@ -100,6 +102,7 @@ where
         streams: HashMap::new(),
         answers: Vec::new(),
         out: Vec::new(),
+        batch: std::collections::VecDeque::new(),
         timer: Timer::new(),
         idle_since: Some(started),
         served: false,
@@ -312,11 +315,13 @@ impl Driver {
     /// the machine took while the output is short. True if anything ran.
     async fn turn(&mut self) -> bool {
         let ran = std::future::poll_fn(|cx| self.sessions.run(cx)).await;
-        let mut asked = false;
-        while let Ok(command) = self.commands.try_recv() {
+        let mut batch = std::mem::take(&mut self.batch);
+        self.commands.take_all(&mut batch);
+        let asked = !batch.is_empty();
+        while let Some(command) = batch.pop_front() {
             self.command(command);
-            asked = true;
         }
+        self.batch = batch;
         let _ = self.conn.poll_output(&mut self.out);
         if self.out.len() < crate::ws::WRITE_AHEAD {
             for answer in self.answers.drain(..) {
@@ -376,9 +381,8 @@ impl Driver {
         let _ = self.conn.poll_output(&mut self.out);
         let n = self.out.len();
         if n > 0 {
-            let write =
-                tokio::time::timeout(self.ctx.settings.idle_timeout, io.write_all(&self.out));
-            if !matches!(write.await, Ok(Ok(()))) {
+            let limit = self.ctx.settings.idle_timeout;
+            if !crate::timer::write_all(io, &self.out, limit).await {
                 debug!("write failed or stalled");
                 for answer in self.answers.drain(..) {
                     answer.answer(false);

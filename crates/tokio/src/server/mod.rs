@@ -180,7 +180,8 @@ impl ServerBuilder {
     }
 
     /// WebSocket keep-alive: ping after this long without input (`None`: never).
-    /// Default 30 s.
+    /// Default 30 s. Silence is checked on a timer, not per message, so the ping may
+    /// come up to twice this long after the last input.
     #[must_use]
     pub fn ws_ping_interval(mut self, interval: Option<Duration>) -> ServerBuilder {
         self.settings.ws_ping_interval = interval;
@@ -188,7 +189,8 @@ impl ServerBuilder {
     }
 
     /// WebSocket idle policy: close with 1001 after this long without input (`None`:
-    /// never). Default 120 s.
+    /// never; checked like [`ws_ping_interval`](Self::ws_ping_interval), so up to twice
+    /// this long). Default 120 s.
     #[must_use]
     pub fn ws_idle_timeout(mut self, timeout: Option<Duration>) -> ServerBuilder {
         self.settings.ws_idle_timeout = timeout;
