@@ -190,7 +190,7 @@ impl Driver {
                 buf.reserve(self.ctx.settings.read_buffer);
             }
             tokio::select! {
-                n = io.read_buf(&mut buf), if reading => match n {
+                n = io.read_buf(&mut buf), if reading => match self.busy(n) {
                     Ok(0) | Err(_) => {
                         self.eof = true;
                         self.conn.recv_eof();
@@ -204,7 +204,10 @@ impl Driver {
                         self.conn.recv_bytes(buf.split().freeze());
                     }
                 },
-                Some(command) = self.commands.recv() => self.command(command),
+                Some(command) = self.commands.recv() => {
+                    self.busy(());
+                    self.command(command);
+                }
                 () = self.sessions.woken() => {}
                 () = self.timer.until(deadline), if deadline.is_some() => {
                     debug!(in_exchange = self.exchange.is_some(), "timed out");
@@ -214,6 +217,15 @@ impl Driver {
                 () = self.ctx.shutdown.wait(), if !self.draining => self.draining = true,
             }
         }
+    }
+
+    /// The task woke to work: what it hands its sessions and what they send back must
+    /// not wake it again (`Sessions::busy`, `queue::Receiver::disarm`). Passes `x`
+    /// through.
+    fn busy<T>(&mut self, x: T) -> T {
+        self.sessions.busy();
+        self.commands.disarm();
+        x
     }
 
     /// When to give up waiting.
@@ -287,7 +299,8 @@ impl Driver {
                         info,
                         valid.offer.subprotocols.clone(),
                     );
-                    let session = WebSocketSession::new(scope, head, link, rx);
+                    let limit = self.ctx.settings.max_unconsumed;
+                    let session = WebSocketSession::new(scope, head, link, rx, limit);
                     self.start(id, None, Some(PendingWs { valid, tx }), false, Method::GET);
                     self.spawn(Session::WebSocket(session));
                 }

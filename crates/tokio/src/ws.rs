@@ -394,9 +394,13 @@ pub(crate) async fn run_h1<S>(
             buf.reserve(settings.read_buffer);
         }
         tokio::select! {
-            n = io.read_buf(&mut buf), if read => match n {
-                Ok(0) | Err(_) => { eof = true; bridge.recv_eof(); }
-                Ok(_) => bridge.recv(buf.split().freeze()),
+            n = io.read_buf(&mut buf), if read => {
+                sessions.busy();
+                commands.disarm();
+                match n {
+                    Ok(0) | Err(_) => { eof = true; bridge.recv_eof(); }
+                    Ok(_) => bridge.recv(buf.split().freeze()),
+                }
             },
             command = commands.recv() => match command {
                 Some(Command { id: from, op }) if from == id => bridge.command(op),

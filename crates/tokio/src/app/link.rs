@@ -55,6 +55,9 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode, response};
 use stator_ws::handshake::Negotiated;
 use stator_ws::{CloseCode, Message};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Poll, Waker};
+
 use tokio::sync::oneshot;
 
 use super::SessionError;
@@ -64,7 +67,72 @@ use super::SessionError;
 pub(crate) type SessionId = u64;
 
 /// Answers an operation once the driver took it.
-pub(crate) type Ack = oneshot::Sender<Result<(), SessionError>>;
+///
+/// A session has at most one acknowledged operation in flight, so the answer goes to a
+/// slot of its [`Link`], reused call after call (a `oneshot` channel would allocate per
+/// call). Each call is numbered; the answer of a call the session stopped waiting for
+/// (its future was dropped) is ignored. An ack dropped unanswered answers
+/// [`SessionError::Disconnected`].
+#[derive(Debug)]
+pub(crate) struct Ack {
+    slot: Arc<AckSlot>,
+    call: u64,
+    answered: bool,
+}
+
+#[derive(Debug, Default)]
+struct AckSlot {
+    state: Mutex<AckState>,
+}
+
+#[derive(Debug, Default)]
+struct AckState {
+    /// The call the session waits for.
+    call: u64,
+    answer: Option<Result<(), SessionError>>,
+    waker: Option<Waker>,
+}
+
+impl AckSlot {
+    fn lock(&self) -> MutexGuard<'_, AckState> {
+        // Nothing panics while holding the lock; a poisoned one still holds valid data.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Ack {
+    /// Answers the call; gives the answer back if the session no longer waits for it.
+    pub(crate) fn send(
+        mut self,
+        answer: Result<(), SessionError>,
+    ) -> Result<(), Result<(), SessionError>> {
+        self.answered = true;
+        self.deliver(answer)
+    }
+
+    fn deliver(&self, answer: Result<(), SessionError>) -> Result<(), Result<(), SessionError>> {
+        let waker = {
+            let mut state = self.slot.lock();
+            if state.call != self.call || state.answer.is_some() {
+                return Err(answer);
+            }
+            state.answer = Some(answer);
+            state.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Ack {
+    fn drop(&mut self) {
+        if !self.answered {
+            let _ = self.deliver(Err(SessionError::Disconnected));
+        }
+    }
+}
 
 /// What a connection delivers to an HTTP session.
 #[derive(Debug)]
@@ -162,17 +230,22 @@ pub(crate) struct Command {
     pub(crate) op: Op,
 }
 
-/// A session's end of the command channel.
-#[derive(Debug, Clone)]
+/// A session's end of the command channel, and where its acks are answered.
+#[derive(Debug)]
 pub(crate) struct Link {
     id: SessionId,
     tx: queue::Sender<Command>,
+    acks: Arc<AckSlot>,
 }
 
 impl Link {
     /// A link for session `id` over `tx`.
     pub(crate) fn new(id: SessionId, tx: queue::Sender<Command>) -> Link {
-        Link { id, tx }
+        Link {
+            id,
+            tx,
+            acks: Arc::default(),
+        }
     }
 
     /// Sends `op` without waiting; false if the connection is gone.
@@ -182,15 +255,95 @@ impl Link {
 
     /// Sends the op `make` builds around an [`Ack`], and waits for the answer.
     pub(crate) async fn call(&self, make: impl FnOnce(Ack) -> Op) -> Result<(), SessionError> {
-        let (ack, answer) = oneshot::channel();
+        let call = {
+            let mut state = self.acks.lock();
+            state.call = state.call.wrapping_add(1);
+            state.answer = None;
+            state.call
+        };
+        let ack = Ack {
+            slot: Arc::clone(&self.acks),
+            call,
+            answered: false,
+        };
         if !self.post(make(ack)) {
             return Err(SessionError::Disconnected);
         }
-        answer.await.unwrap_or(Err(SessionError::Disconnected))
+        std::future::poll_fn(|cx| {
+            let mut state = self.acks.lock();
+            if let Some(answer) = state.answer.take() {
+                return Poll::Ready(answer);
+            }
+            match &mut state.waker {
+                Some(waker) if waker.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+            Poll::Pending
+        })
+        .await
     }
 }
 
 /// The connection's ends of the channels it creates for a new session.
 pub(crate) fn inbound<T>() -> (queue::Sender<T>, queue::Receiver<T>) {
     queue::unbounded()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+
+    fn ack_of(command: Command) -> Ack {
+        match command.op {
+            Op::Send(_, ack) => ack,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn send_op(ack: Ack) -> Op {
+        Op::Send(Message::Text("x".into()), ack)
+    }
+
+    #[tokio::test]
+    async fn a_call_gets_its_answer_and_a_dropped_ack_disconnects() {
+        let (tx, mut rx) = queue::unbounded();
+        let link = Link::new(7, tx);
+        let answering = tokio::spawn(async move {
+            let first = rx.recv().await.unwrap();
+            assert_eq!(first.id, 7);
+            ack_of(first).send(Ok(())).unwrap();
+            // Dropped unanswered: the session sees a disconnect.
+            drop(ack_of(rx.recv().await.unwrap()));
+            rx
+        });
+        assert_eq!(link.call(send_op).await, Ok(()));
+        assert_eq!(link.call(send_op).await, Err(SessionError::Disconnected));
+        drop(answering.await.unwrap());
+        // The connection is gone: the call fails at once.
+        assert_eq!(link.call(send_op).await, Err(SessionError::Disconnected));
+    }
+
+    #[tokio::test]
+    async fn the_answer_to_an_abandoned_call_is_not_taken_for_the_next() {
+        let (tx, mut rx) = queue::unbounded();
+        let link = Link::new(1, tx);
+        // The session stops waiting for its first call (a timeout in its handler).
+        let abandoned =
+            tokio::time::timeout(std::time::Duration::from_millis(10), link.call(send_op)).await;
+        assert!(abandoned.is_err());
+        let stale = ack_of(rx.try_recv().unwrap());
+        let next = tokio::spawn(async move {
+            let fresh = ack_of(rx.recv().await.unwrap());
+            // The stale ack's answer arrives first, and is refused.
+            assert_eq!(
+                stale.send(Err(SessionError::Disconnected)),
+                Err(Err(SessionError::Disconnected))
+            );
+            fresh.send(Ok(())).unwrap();
+        });
+        assert_eq!(link.call(send_op).await, Ok(()));
+        next.await.unwrap();
+    }
 }

@@ -181,6 +181,11 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Forgets the registered waker (see [`take_all`](Self::take_all)).
+    pub(crate) fn disarm(&mut self) {
+        self.shared.lock().waker = None;
+    }
+
     /// Refuses further sends; what is queued can still be received.
     pub(crate) fn close(&mut self) {
         self.shared.lock().closed = true;

@@ -89,6 +89,14 @@ impl Sessions {
         Poll::Ready(ran)
     }
 
+    /// The driver stopped waiting and works: until it waits again through
+    /// [`woken`](Self::woken), what it hands its sessions only queues them (see
+    /// [`run`](Self::run)). Call it first thing after a `select!` chose a branch that
+    /// delivers to sessions.
+    pub(crate) fn busy(&mut self) {
+        self.inline.ready.lock().task = None;
+    }
+
     /// Whether an inline session was woken and waits to run (without registering).
     pub(crate) fn is_woken(&self) -> bool {
         !self.inline.ready.lock().slots.is_empty()

@@ -110,7 +110,18 @@ pub struct WebSocketSession {
     subprotocol: Option<String>,
     deflate: bool,
     ended: Option<(CloseCode, String)>,
+    /// Bytes taken by the application and not yet reported with `Op::Consumed`.
+    unreported: usize,
+    /// Report once `unreported` reaches this: a quarter of what the connection lets a
+    /// session hold, at most 16 KiB. The connection then sees at most this much more
+    /// held than there is, so it stops reading no earlier than three quarters of its
+    /// limit, and never for bytes the application took (once it has taken all,
+    /// less than this is unreported, under the limit).
+    report_every: usize,
 }
+
+/// The largest batch of consumed bytes a WebSocket session reports at once.
+const REPORT_EVERY: usize = 16 * 1024;
 
 impl WebSocketSession {
     /// A session for the handshake `request`, fed by `rx`, answering through `link`.
@@ -119,6 +130,7 @@ impl WebSocketSession {
         request: request::Parts,
         link: Link,
         rx: queue::Receiver<WsInbound>,
+        max_unconsumed: usize,
     ) -> WebSocketSession {
         WebSocketSession {
             scope,
@@ -129,6 +141,8 @@ impl WebSocketSession {
             subprotocol: None,
             deflate: false,
             ended: None,
+            unreported: 0,
+            report_every: (max_unconsumed / 4).min(REPORT_EVERY),
         }
     }
 
@@ -210,7 +224,11 @@ impl WebSocketSession {
         }
         match self.rx.recv().await {
             Some(WsInbound::Message(message)) => {
-                self.link.post(Op::Consumed(message.as_bytes().len()));
+                self.unreported = self.unreported.saturating_add(message.as_bytes().len());
+                if self.unreported >= self.report_every {
+                    self.link
+                        .post(Op::Consumed(std::mem::take(&mut self.unreported)));
+                }
                 WebSocketEvent::Message(message)
             }
             Some(WsInbound::Disconnect { code, reason }) => {

@@ -155,7 +155,7 @@ impl Driver {
                 buf.reserve(self.ctx.settings.read_buffer);
             }
             tokio::select! {
-                n = io.read_buf(&mut buf), if !self.eof => match n {
+                n = io.read_buf(&mut buf), if !self.eof => match self.busy(n) {
                     Ok(0) | Err(_) => {
                         self.eof = true;
                         self.conn.recv_eof();
@@ -166,6 +166,7 @@ impl Driver {
                     }
                 },
                 Some(command) = self.commands.recv() => {
+                    self.busy(());
                     self.command(command);
                     // Take whatever else is queued, so one write carries it all.
                     while let Ok(command) = self.commands.try_recv() {
@@ -177,6 +178,15 @@ impl Driver {
                 () = self.sessions.woken() => {}
             }
         }
+    }
+
+    /// The task woke to work: what it hands its sessions and what they send back must
+    /// not wake it again (`Sessions::busy`, `queue::Receiver::disarm`). Passes `x`
+    /// through.
+    fn busy<T>(&mut self, x: T) -> T {
+        self.sessions.busy();
+        self.commands.disarm();
+        x
     }
 
     fn recv(&mut self, data: &[u8]) {
@@ -276,7 +286,8 @@ impl Driver {
                         info,
                         offer.subprotocols.clone(),
                     );
-                    let session = WebSocketSession::new(scope, head, link, rx);
+                    let limit = self.ctx.settings.max_unconsumed;
+                    let session = WebSocketSession::new(scope, head, link, rx, limit);
                     self.streams
                         .insert(id, Stream::handshake(id, offer, tx, end_stream));
                     self.spawn(Session::WebSocket(session));
