@@ -23,12 +23,12 @@
 //! idle timeout while request content is awaited and on every write.
 
 use crate::app::queue;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::{ALT_SVC, CONNECTION, CONTENT_LENGTH, EXPECT, UPGRADE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Version, request, response};
 use stator_h1::{BodySize, Connection, Event};
 use stator_ws::handshake::{Negotiated, h1 as handshake};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::{debug, warn};
@@ -150,7 +150,7 @@ impl Driver {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let mut buf = BytesMut::with_capacity(self.ctx.settings.read_buffer);
+        let mut reader = crate::io::ReadBuffer::new(self.ctx.settings.read_buffer);
         let mut turns = 0_u32;
         loop {
             let upgrade = self.pump_events();
@@ -186,24 +186,20 @@ impl Driver {
                 && self.conn.wants_input()
                 && self.exchange.as_ref().is_none_or(|e| e.unconsumed < max);
             let deadline = self.deadline(reading);
-            if buf.capacity() < self.ctx.settings.read_buffer / 2 {
-                buf.reserve(self.ctx.settings.read_buffer);
-            }
             tokio::select! {
-                n = io.read_buf(&mut buf), if reading => match self.busy(n) {
-                    Ok(0) | Err(_) => {
-                        self.eof = true;
-                        self.conn.recv_eof();
-                    }
-                    Ok(_) => {
+                read = reader.read(io), if reading => {
+                    if let Ok(Some(data)) = self.busy(read) {
                         let now = Instant::now();
                         self.last_read = now;
                         if self.exchange.is_none() && self.head_start.is_none() {
                             self.head_start = Some(now);
                         }
-                        self.conn.recv_bytes(buf.split().freeze());
+                        self.conn.recv_bytes(data);
+                    } else {
+                        self.eof = true;
+                        self.conn.recv_eof();
                     }
-                },
+                }
                 Some(command) = self.commands.recv() => {
                     self.busy(());
                     self.command(command);
@@ -407,7 +403,7 @@ impl Driver {
         let _ = self.conn.poll_output(&mut self.out);
         if !self.out.is_empty() {
             let limit = self.ctx.settings.idle_timeout;
-            if !crate::timer::write_all(io, &self.out, limit).await {
+            if !crate::io::write_all(io, &self.out, limit).await {
                 debug!("write failed or stalled");
                 for ack in self.acks.drain(..) {
                     let _ = ack.send(Err(SessionError::Disconnected));

@@ -81,6 +81,7 @@ pub mod app;
 pub mod client;
 mod h1;
 mod h2;
+mod io;
 pub mod server;
 mod timer;
 pub mod tls;

@@ -8,11 +8,9 @@
 //! deadline it was last asked for (that deadline moved later meanwhile), it re-arms.
 
 use std::future::Future;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::task::Poll;
-use std::time::Duration;
 
-use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, Sleep};
 
 /// A connection task's timer.
@@ -68,28 +66,6 @@ impl Timer {
             }
         })
         .await;
-    }
-}
-
-/// Writes all of `buf` to `io`, giving up if the write stalls for `limit`. False if it
-/// failed or stalled.
-///
-/// A write that completes at once (the common case: the socket's buffer has room) reads
-/// no clock and arms no timer; `tokio::time::timeout` would read the clock for every
-/// write.
-pub(crate) async fn write_all<S>(io: &mut S, buf: &[u8], limit: Duration) -> bool
-where
-    S: AsyncWrite + Unpin + ?Sized,
-{
-    let mut write = pin!(io.write_all(buf));
-    let first = std::future::poll_fn(|cx| match write.as_mut().poll(cx) {
-        Poll::Ready(done) => Poll::Ready(Some(done)),
-        Poll::Pending => Poll::Ready(None),
-    })
-    .await;
-    match first {
-        Some(done) => done.is_ok(),
-        None => matches!(tokio::time::timeout(limit, write).await, Ok(Ok(()))),
     }
 }
 

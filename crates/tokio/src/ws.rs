@@ -15,9 +15,9 @@
 use crate::app::queue;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use stator_ws::{CloseCode, Connection, Event, Message};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 use tracing::debug;
 
@@ -342,7 +342,7 @@ pub(crate) async fn run_h1<S>(
         sessions,
         shutdown,
     } = carrier;
-    let mut buf = BytesMut::with_capacity(settings.read_buffer);
+    let mut reader = crate::io::ReadBuffer::new(settings.read_buffer);
     let mut out = Output::default();
     let mut batch = std::collections::VecDeque::new();
     let mut ticker = crate::timer::Timer::new();
@@ -390,16 +390,15 @@ pub(crate) async fn run_h1<S>(
         skipped = 0;
         let read = !eof && bridge.wants_input();
         let timer = bridge.next_timer();
-        if buf.capacity() < settings.read_buffer / 2 {
-            buf.reserve(settings.read_buffer);
-        }
         tokio::select! {
-            n = io.read_buf(&mut buf), if read => {
+            read = reader.read(io), if read => {
                 sessions.busy();
                 commands.disarm();
-                match n {
-                    Ok(0) | Err(_) => { eof = true; bridge.recv_eof(); }
-                    Ok(_) => bridge.recv(buf.split().freeze()),
+                if let Ok(Some(data)) = read {
+                    bridge.recv(data);
+                } else {
+                    eof = true;
+                    bridge.recv_eof();
                 }
             },
             command = commands.recv() => match command {
@@ -437,14 +436,13 @@ impl Output {
     async fn write<S: AsyncWrite + Unpin>(&mut self, io: &mut S, settings: &Settings) -> bool {
         let written = match self.pieces.as_slice() {
             [] => return true,
-            [one] => crate::timer::write_all(io, one, settings.idle_timeout).await,
+            [one] => crate::io::write_all(io, one, settings.idle_timeout).await,
             many => {
                 self.gather.clear();
                 for piece in many {
                     self.gather.extend_from_slice(piece);
                 }
-                let written =
-                    crate::timer::write_all(io, &self.gather, settings.idle_timeout).await;
+                let written = crate::io::write_all(io, &self.gather, settings.idle_timeout).await;
                 self.gather.clear();
                 if self.gather.capacity() > 4 * WRITE_AHEAD {
                     self.gather.shrink_to(WRITE_AHEAD);

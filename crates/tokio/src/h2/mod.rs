@@ -29,13 +29,13 @@
 use crate::app::queue;
 use std::collections::HashMap;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use http::header::EXPECT;
 use http::{Method, request};
 use stator_h2::{Config, Connection, ErrorCode, Event, FlowControl, StreamId};
 use stator_http::ext::Protocol;
 use stator_ws::handshake::connect as handshake;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 use tracing::debug;
 
@@ -123,7 +123,7 @@ impl Driver {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let mut buf = BytesMut::with_capacity(self.ctx.settings.read_buffer);
+        let mut reader = crate::io::ReadBuffer::new(self.ctx.settings.read_buffer);
         if self.ctx.shutdown.is_set() {
             self.start_draining();
         }
@@ -151,20 +151,15 @@ impl Driver {
                 return;
             }
             let deadline = self.deadline();
-            if buf.capacity() < self.ctx.settings.read_buffer / 2 {
-                buf.reserve(self.ctx.settings.read_buffer);
-            }
             tokio::select! {
-                n = io.read_buf(&mut buf), if !self.eof => match self.busy(n) {
-                    Ok(0) | Err(_) => {
+                read = reader.read(io), if !self.eof => {
+                    if let Ok(Some(data)) = self.busy(read) {
+                        self.recv(&data);
+                    } else {
                         self.eof = true;
                         self.conn.recv_eof();
                     }
-                    Ok(_) => {
-                        let data = buf.split();
-                        self.recv(&data);
-                    }
-                },
+                }
                 Some(command) = self.commands.recv() => {
                     self.busy(());
                     self.command(command);
@@ -393,7 +388,7 @@ impl Driver {
         let n = self.out.len();
         if n > 0 {
             let limit = self.ctx.settings.idle_timeout;
-            if !crate::timer::write_all(io, &self.out, limit).await {
+            if !crate::io::write_all(io, &self.out, limit).await {
                 debug!("write failed or stalled");
                 for answer in self.answers.drain(..) {
                     answer.answer(false);
