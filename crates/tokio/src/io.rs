@@ -37,10 +37,10 @@ where
 /// quarter halves it back. Large messages and bodies then take few `read` calls, while
 /// an idle or chatty connection keeps a small buffer.
 ///
-/// A read of [`HANDOVER`] bytes or more is handed over alone in its allocation (the
-/// buffer starts a new one), so a machine that buffers input (`recv_bytes`) can take the
-/// bytes over without copying them; smaller reads share the buffer, which saves an
-/// allocation per read.
+/// Reads share the buffer's allocation (a machine that keeps input copies it). Handing
+/// each large read over in an allocation of its own, which the machines could take
+/// without copying, was measured: the copy it saved cost less than the page faults of
+/// the fresh allocations.
 #[derive(Debug)]
 pub(crate) struct ReadBuffer {
     buf: BytesMut,
@@ -48,11 +48,9 @@ pub(crate) struct ReadBuffer {
     next: usize,
 }
 
-/// How many times its base size a read may grow to.
-pub(crate) const GROWTH: usize = 16;
-
-/// Reads at least this long get an allocation of their own.
-pub(crate) const HANDOVER: usize = 4096;
+/// How many times its base size a read may grow to: 64 KiB with the default 16 KiB
+/// buffer.
+pub(crate) const GROWTH: usize = 4;
 
 impl ReadBuffer {
     /// A buffer whose reads start at `base` bytes.
@@ -88,11 +86,7 @@ impl ReadBuffer {
         } else if n < self.next / 4 {
             self.next = (self.next / 2).max(self.base);
         }
-        let data = self.buf.split().freeze();
-        if data.len() >= HANDOVER {
-            self.buf = BytesMut::new();
-        }
-        Ok(Some(data))
+        Ok(Some(self.buf.split().freeze()))
     }
 }
 
@@ -105,6 +99,7 @@ mod tests {
     #[tokio::test]
     async fn reads_grow_while_they_fill_the_buffer_and_shrink_back() {
         let (mut client, mut server) = tokio::io::duplex(1 << 20);
+        // A 1 KiB base: reads may grow to 4 KiB.
         let mut reader = ReadBuffer::new(1024);
         client.write_all(&vec![7u8; 200_000]).await.unwrap();
         let mut sizes = Vec::new();
@@ -114,25 +109,13 @@ mod tests {
             total += data.len();
             sizes.push(data.len());
         }
-        assert!(sizes.iter().any(|&n| n > 8 * 1024), "{sizes:?}");
-        assert!(sizes.iter().all(|&n| n <= 1024 * GROWTH), "{sizes:?}");
+        assert!(sizes.iter().any(|&n| n > 2 * 1024), "{sizes:?}");
+        // Reads take the room the buffer has, which reserving may round up: bounded.
+        assert!(sizes.iter().all(|&n| n <= 2 * 1024 * GROWTH), "{sizes:?}");
         client.write_all(b"hi").await.unwrap();
         assert_eq!(&reader.read(&mut server).await.unwrap().unwrap()[..], b"hi");
         assert!(reader.next < 1024 * GROWTH);
         drop(client);
         assert!(reader.read(&mut server).await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn a_large_read_is_handed_over_unshared() {
-        let (mut client, mut server) = tokio::io::duplex(1 << 16);
-        let mut reader = ReadBuffer::new(16 * 1024);
-        client.write_all(&[1u8; 10_000]).await.unwrap();
-        let data = reader.read(&mut server).await.unwrap().unwrap();
-        assert_eq!(data.len(), 10_000);
-        assert!(data.try_into_mut().is_ok(), "the read owns its allocation");
-        client.write_all(b"small").await.unwrap();
-        let small = reader.read(&mut server).await.unwrap().unwrap();
-        assert_eq!(&small[..], b"small");
     }
 }
