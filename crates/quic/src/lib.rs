@@ -5,7 +5,8 @@
 //!
 //! - [`version`]: QUIC versions and the long-header type bits of v1 and v2;
 //! - [`level`]: encryption levels and packet number spaces;
-//! - [`error`]: transport error codes and [`TransportError`].
+//! - [`error`]: transport error codes and [`TransportError`];
+//! - [`cid`]: connection IDs and the pluggable generator of the IDs an endpoint issues.
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -14,10 +15,12 @@
 //! assert_eq!(Code::crypto(0x28).to_string(), "CRYPTO_ERROR(0x28)");
 //! ```
 
+pub mod cid;
 pub mod error;
 pub mod level;
 pub mod version;
 
+pub use cid::{ConnectionId, ConnectionIdGenerator, RandomConnectionIds};
 pub use error::{Code, TransportError};
 pub use level::{Level, Space};
 pub use version::{LongType, Version};
