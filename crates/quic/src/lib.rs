@@ -6,7 +6,9 @@
 //! - [`version`]: QUIC versions and the long-header type bits of v1 and v2;
 //! - [`level`]: encryption levels and packet number spaces;
 //! - [`error`]: transport error codes and [`TransportError`];
-//! - [`cid`]: connection IDs and the pluggable generator of the IDs an endpoint issues.
+//! - [`cid`]: connection IDs and the pluggable generator of the IDs an endpoint issues;
+//! - [`reset`]: stateless reset tokens (HMAC of the connection ID) and Stateless Reset
+//!   datagrams.
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -18,9 +20,11 @@
 pub mod cid;
 pub mod error;
 pub mod level;
+pub mod reset;
 pub mod version;
 
 pub use cid::{ConnectionId, ConnectionIdGenerator, RandomConnectionIds};
 pub use error::{Code, TransportError};
 pub use level::{Level, Space};
+pub use reset::{ResetKey, ResetToken};
 pub use version::{LongType, Version};
