@@ -8,7 +8,9 @@
 //! - [`error`]: transport error codes and [`TransportError`];
 //! - [`cid`]: connection IDs and the pluggable generator of the IDs an endpoint issues;
 //! - [`reset`]: stateless reset tokens (HMAC of the connection ID) and Stateless Reset
-//!   datagrams.
+//!   datagrams;
+//! - [`transport_params`]: transport parameters (RFC 9000 §18), encoded, decoded and
+//!   validated.
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -21,10 +23,12 @@ pub mod cid;
 pub mod error;
 pub mod level;
 pub mod reset;
+pub mod transport_params;
 pub mod version;
 
 pub use cid::{ConnectionId, ConnectionIdGenerator, RandomConnectionIds};
 pub use error::{Code, TransportError};
 pub use level::{Level, Space};
 pub use reset::{ResetKey, ResetToken};
+pub use transport_params::{PreferredAddress, Side, TransportParameters};
 pub use version::{LongType, Version};
