@@ -10,7 +10,9 @@
 //! - [`reset`]: stateless reset tokens (HMAC of the connection ID) and Stateless Reset
 //!   datagrams;
 //! - [`transport_params`]: transport parameters (RFC 9000 §18), encoded, decoded and
-//!   validated.
+//!   validated;
+//! - [`token`]: address-validation tokens for Retry and `NEW_TOKEN`, sealed with
+//!   AES-256-GCM.
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -23,6 +25,7 @@ pub mod cid;
 pub mod error;
 pub mod level;
 pub mod reset;
+pub mod token;
 pub mod transport_params;
 pub mod version;
 
@@ -30,5 +33,6 @@ pub use cid::{ConnectionId, ConnectionIdGenerator, RandomConnectionIds};
 pub use error::{Code, TransportError};
 pub use level::{Level, Space};
 pub use reset::{ResetKey, ResetToken};
+pub use token::{AddressToken, TokenError, TokenKey, TokenKind, TokenLifetimes};
 pub use transport_params::{PreferredAddress, Side, TransportParameters};
 pub use version::{LongType, Version};
