@@ -24,6 +24,20 @@
 //!
 //! Replay (§8.1.4: tokens SHOULD NOT be accepted many times) is the caller's concern: a
 //! validated token's `issued` time and address let it keep a short replay filter.
+//!
+//! ```
+//! use stator_quic::{AddressToken, TokenKey, TokenKind, TokenLifetimes};
+//! use stator_wire::rand::SeededRandom;
+//!
+//! let mut rng = SeededRandom::new(1); // tests only; servers pass a SystemRandom
+//! let key = TokenKey::random(&mut rng);
+//! let client = "192.0.2.7:50000".parse()?;
+//! let token = AddressToken { kind: TokenKind::NewToken, address: client, issued: 1_000 };
+//! let sealed = key.seal(&token, &mut rng)?;
+//! let later = "192.0.2.7:61000".parse()?; // NEW_TOKEN: the port may change
+//! assert_eq!(key.validate(&sealed, later, 60_000, &TokenLifetimes::default())?, token);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -8,6 +8,25 @@
 //! its own; [`TransportParameters::check_cids`] adds the connection ID authentication of
 //! RFC 9000 §7.3, which needs what the handshake saw. Every violation is a
 //! `TRANSPORT_PARAMETER_ERROR` whose reason names the rule.
+//!
+//! ```
+//! use stator_quic::{ConnectionId, Side, TransportParameters};
+//!
+//! let ours = TransportParameters {
+//!     initial_max_data: 1 << 20,
+//!     initial_max_streams_bidi: 100,
+//!     initial_source_connection_id: Some(ConnectionId::new(&[0xc1; 8])?),
+//!     max_datagram_frame_size: Some(65535),
+//!     ..TransportParameters::default()
+//! };
+//! let bytes = ours.to_bytes()?;
+//! assert_eq!(TransportParameters::decode(&bytes, Side::Client)?, ours);
+//!
+//! // A client may not send a server-only parameter (RFC 9000 §18.2).
+//! let err = TransportParameters::decode(&[0x00, 0x01, 0xaa], Side::Client).unwrap_err();
+//! assert_eq!(err.code, stator_quic::Code::TRANSPORT_PARAMETER_ERROR);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 
