@@ -5,7 +5,14 @@
 //!
 //! - [`version`]: QUIC versions and the long-header type bits of v1 and v2;
 //! - [`level`]: encryption levels and packet number spaces;
-//! - [`error`]: transport error codes and [`TransportError`].
+//! - [`error`]: transport error codes and [`TransportError`];
+//! - [`cid`]: connection IDs and the pluggable generator of the IDs an endpoint issues;
+//! - [`reset`]: stateless reset tokens (HMAC of the connection ID) and Stateless Reset
+//!   datagrams;
+//! - [`transport_params`]: transport parameters (RFC 9000 §18), encoded, decoded and
+//!   validated;
+//! - [`token`]: address-validation tokens for Retry and `NEW_TOKEN`, sealed with
+//!   AES-256-GCM.
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -14,10 +21,18 @@
 //! assert_eq!(Code::crypto(0x28).to_string(), "CRYPTO_ERROR(0x28)");
 //! ```
 
+pub mod cid;
 pub mod error;
 pub mod level;
+pub mod reset;
+pub mod token;
+pub mod transport_params;
 pub mod version;
 
+pub use cid::{ConnectionId, ConnectionIdGenerator, RandomConnectionIds};
 pub use error::{Code, TransportError};
 pub use level::{Level, Space};
+pub use reset::{ResetKey, ResetToken};
+pub use token::{AddressToken, TokenError, TokenKey, TokenKind, TokenLifetimes};
+pub use transport_params::{PreferredAddress, Side, TransportParameters};
 pub use version::{LongType, Version};
