@@ -5,7 +5,8 @@
 //!
 //! - [`version`]: QUIC versions and the long-header type bits of v1 and v2;
 //! - [`level`]: encryption levels and packet number spaces;
-//! - [`error`]: transport error codes and [`TransportError`].
+//! - [`error`]: transport error codes and [`TransportError`];
+//! - [`frame`]: every QUIC frame, parsed per packet type and written to size.
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -15,9 +16,11 @@
 //! ```
 
 pub mod error;
+pub mod frame;
 pub mod level;
 pub mod version;
 
 pub use error::{Code, TransportError};
+pub use frame::{Frame, FrameType};
 pub use level::{Level, Space};
 pub use version::{LongType, Version};
