@@ -2,7 +2,7 @@
 //! the [`Frame`] enum, the frame-type numbers and the per-type rules.
 //!
 //! - [`parse`](parse()) walks a packet payload frame by frame, enforcing the frame types a
-//!   packet of each [`Level`](crate::Level) may carry (RFC 9000 §12.4, Table 3);
+//!   packet of each [`Level`] may carry (RFC 9000 §12.4, Table 3);
 //!   data-carrying frames are zero-copy [`Bytes`] slices of the payload.
 //! - [`Frame::write`] and [`Frame::encoded_len`] write any frame;
 //!   [`write_stream`] and [`write_crypto`] take as much data as fits a given room.
