@@ -72,10 +72,19 @@ impl Frame {
     ///
     /// Fails with nothing written when the buffer has no room for the whole frame;
     /// a value above 2^62 − 1 fails with [`WireError::VarIntRange`] and may leave part of
-    /// the frame written.
+    /// the frame written. Values the parser would reject but that fit their fields (an
+    /// empty NEW_TOKEN, a stream count above 2^60, a reliable size above the final size)
+    /// are the caller's to avoid: they are written as given.
     pub fn write<B: BufMut + ?Sized>(&self, buf: &mut B) -> Result<usize, WireError> {
         let len = self.encoded_len();
         buf.ensure_room(len)?;
+        if let Frame::Stream(s) = self {
+            // RFC 9000 §19.8: the data must end by 2^62 − 1.
+            let end = (s.data.len() as u64).checked_add(s.offset);
+            if end.is_none_or(|end| end > varint::MAX) {
+                return Err(WireError::VarIntRange(s.offset));
+            }
+        }
         if let Frame::Ack(ack) = self {
             ack.write(buf)?;
             return Ok(len);
@@ -116,10 +125,6 @@ impl Frame {
                 buf.put_varint(s.stream_id)?;
                 if s.offset != 0 {
                     buf.put_varint(s.offset)?;
-                }
-                let end = (s.data.len() as u64).checked_add(s.offset);
-                if end.is_none_or(|end| end > varint::MAX) {
-                    return Err(WireError::VarIntRange(s.offset));
                 }
                 put_data(buf, &s.data)?;
             }
