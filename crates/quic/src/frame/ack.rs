@@ -45,10 +45,27 @@ impl Ack {
     where
         I: IntoIterator<Item = RangeInclusive<u64>>,
     {
+        Ack::within(ranges, delay, ecn, usize::MAX)
+    }
+
+    /// Like [`Ack::new`], but keeps only as many of the highest ranges as fit a frame of
+    /// `max_len` bytes (RFC 9000 §13.2.4: a receiver limits the ranges it sends, dropping
+    /// the oldest first). `None` also when not even the first range fits.
+    pub fn within<I>(ranges: I, delay: u64, ecn: Option<EcnCounts>, max_len: usize) -> Option<Ack>
+    where
+        I: IntoIterator<Item = RangeInclusive<u64>>,
+    {
         let mut iter = ranges.into_iter();
         let first = iter.next()?;
         let (smallest, largest) = (*first.start(), *first.end());
         if smallest > largest || largest > varint::MAX {
+            return None;
+        }
+        let first_range = largest.wrapping_sub(smallest);
+        let ecn_len = ecn.map_or(0, |e| total(&[vlen(e.ect0), vlen(e.ect1), vlen(e.ce)]));
+        // Everything but the Range Count and the ranges after the first.
+        let fixed = total(&[1, vlen(largest), vlen(delay), vlen(first_range), ecn_len]);
+        if total(&[fixed, 1]) > max_len {
             return None;
         }
         let mut encoded = Vec::new();
@@ -59,6 +76,16 @@ impl Ack {
             // Gap: the number of missing packets minus one (RFC 9000 §19.3.1).
             let gap = prev_smallest.checked_sub(hi)?.checked_sub(2)?;
             let len = hi.checked_sub(lo)?;
+            let grown = total(&[
+                fixed,
+                vlen(count.saturating_add(1)),
+                encoded.len(),
+                vlen(gap),
+                vlen(len),
+            ]);
+            if grown > max_len {
+                break;
+            }
             encoded.put_varint(gap).ok()?;
             encoded.put_varint(len).ok()?;
             count = count.checked_add(1)?;
@@ -68,7 +95,7 @@ impl Ack {
             largest,
             delay,
             ecn,
-            first_range: largest.wrapping_sub(smallest),
+            first_range,
             range_count: count,
             ranges: Bytes::from(encoded),
         })

@@ -5,7 +5,9 @@
 //!   packet of each [`Level`] may carry (RFC 9000 §12.4, Table 3);
 //!   data-carrying frames are zero-copy [`Bytes`] slices of the payload.
 //! - [`Frame::write`] and [`Frame::encoded_len`] write any frame;
-//!   [`write_stream`] and [`write_crypto`] take as much data as fits a given room.
+//!   [`write_stream`] and [`write_crypto`] take as much data as fits a given room,
+//!   [`write_datagram`] writes a datagram whole if it fits, and [`Ack::within`] keeps the
+//!   newest ACK ranges that fit.
 //! - [`FrameType`] answers the per-type questions of Table 3: permitted at a level,
 //!   ack-eliciting, probing, congestion-controlled.
 //! - [`Ack`] keeps its ranges encoded and hands them out lazily, so a huge ACK frame
@@ -42,13 +44,15 @@ mod stream;
 mod write;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 use bytes::Bytes;
 
 pub use ack::{Ack, AckRanges, EcnCounts};
 pub use parse::{Frames, parse};
-pub use stream::{StreamWritten, write_crypto, write_stream};
+pub use stream::{StreamWritten, write_crypto, write_datagram, write_stream};
 
 use crate::{Code, Level, TransportError};
 

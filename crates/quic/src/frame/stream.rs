@@ -128,3 +128,32 @@ pub fn write_crypto<B: BufMut + ?Sized>(
         fin: false,
     })
 }
+
+/// Writes a DATAGRAM frame carrying `data` whole if it fits `room` bytes (and the
+/// buffer), with a Length field (type 0x31) if `with_len`; without one (type 0x30) the
+/// frame runs to the end of the packet, so it must be the packet's last frame
+/// (RFC 9221 §4). DATAGRAM frames are never split: `None`, with nothing written, when it
+/// does not fit. Returns the bytes written.
+pub fn write_datagram<B: BufMut + ?Sized>(
+    buf: &mut B,
+    room: usize,
+    data: &[u8],
+    with_len: bool,
+) -> Option<usize> {
+    let room = room.min(buf.remaining_mut());
+    let (ty, len_len) = if with_len {
+        (FrameType::DATAGRAM_LEN, vlen(data.len() as u64))
+    } else {
+        (FrameType::DATAGRAM, 0)
+    };
+    let written = total(&[1, len_len, data.len()]);
+    if written > room {
+        return None;
+    }
+    buf.put_varint(ty.0).ok()?;
+    if with_len {
+        buf.put_varint(data.len() as u64).ok()?;
+    }
+    buf.try_put_slice(data).ok()?;
+    Some(written)
+}
