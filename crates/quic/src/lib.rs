@@ -12,7 +12,8 @@
 //! - [`transport_params`]: transport parameters (RFC 9000 §18), encoded, decoded and
 //!   validated;
 //! - [`token`]: address-validation tokens for Retry and `NEW_TOKEN`, sealed with
-//!   AES-256-GCM.
+//!   AES-256-GCM;
+//! - [`frame`]: every QUIC frame, parsed per packet type and written to size.
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -23,6 +24,7 @@
 
 pub mod cid;
 pub mod error;
+pub mod frame;
 pub mod level;
 pub mod reset;
 pub mod token;
@@ -31,6 +33,7 @@ pub mod version;
 
 pub use cid::{ConnectionId, ConnectionIdGenerator, RandomConnectionIds};
 pub use error::{Code, TransportError};
+pub use frame::{Frame, FrameType};
 pub use level::{Level, Space};
 pub use reset::{ResetKey, ResetToken};
 pub use token::{AddressToken, TokenError, TokenKey, TokenKind, TokenLifetimes};
