@@ -5,7 +5,9 @@
 //!
 //! - [`version`]: QUIC versions and the long-header type bits of v1 and v2;
 //! - [`level`]: encryption levels and packet number spaces;
-//! - [`error`]: transport error codes and [`TransportError`].
+//! - [`error`]: transport error codes and [`TransportError`];
+//! - [`packet`]: packet headers (two-phase parsing around header protection), packet
+//!   numbers, coalesced datagrams, and header, Version Negotiation and Retry builders.
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -16,6 +18,7 @@
 
 pub mod error;
 pub mod level;
+pub mod packet;
 pub mod version;
 
 pub use error::{Code, TransportError};
