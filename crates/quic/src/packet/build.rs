@@ -255,6 +255,10 @@ pub fn write_version_negotiation<R: Random + ?Sized>(
 /// client's Source Connection ID, `scid` the ID the server chose. Compute the tag over
 /// [`retry_pseudo_packet`] and add it with [`append_retry_tag`].
 ///
+/// The low four bits of the first byte are unused and arbitrary (§17.2.5): `unused`
+/// supplies them (only its low four bits count), so a server can randomize them and a
+/// test can reproduce RFC 9001 Appendix A.4, which sets them all.
+///
 /// Returns the range of the packet written.
 pub fn write_retry(
     buf: &mut Vec<u8>,
@@ -262,6 +266,7 @@ pub fn write_retry(
     dcid: &[u8],
     scid: &[u8],
     token: &[u8],
+    unused: u8,
 ) -> Result<Range<usize>, BuildError> {
     if token.is_empty() {
         return Err(BuildError::EmptyToken);
@@ -272,8 +277,7 @@ pub fn write_retry(
         }
     }
     let start = buf.len();
-    // The four low bits are unused (§17.2.5); they are sent as 0.
-    buf.push(FORM_BIT | FIXED_BIT | (LongType::Retry.bits(version) << 4));
+    buf.push(FORM_BIT | FIXED_BIT | (LongType::Retry.bits(version) << 4) | (unused & 0x0f));
     buf.try_put_u32(version.0)?;
     put_cid(buf, dcid, MAX_CID_LEN)?;
     put_cid(buf, scid, MAX_CID_LEN)?;
