@@ -46,6 +46,14 @@ pub fn split(datagram: &[u8], short_dcid_len: usize) -> Packets<'_> {
     }
 }
 
+impl Packet<'_> {
+    /// Where the packet lies in the datagram, e.g. to split it off a `BytesMut` and
+    /// remove protection in place.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.offset..self.offset.saturating_add(self.bytes.len())
+    }
+}
+
 impl Packets<'_> {
     /// Where the next packet would start.
     pub fn offset(&self) -> usize {

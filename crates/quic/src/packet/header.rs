@@ -279,6 +279,16 @@ impl<'a> Header<'a> {
         }
     }
 
+    /// The long packet type: Initial, 0-RTT, Handshake or Retry (none for short headers,
+    /// Version Negotiation and unknown versions).
+    pub fn long_type(&self) -> Option<LongType> {
+        match self {
+            Header::Long(h) => Some(h.ty),
+            Header::Retry(_) => Some(LongType::Retry),
+            _ => None,
+        }
+    }
+
     /// The first byte, as received (still protected where protection applies).
     pub fn first(&self) -> u8 {
         match self {

@@ -339,6 +339,9 @@ fn coalesced_packets_split_in_order() {
     assert_eq!(long(packets[0].header.clone()).token, b"tok");
     assert_eq!(long(packets[1].header.clone()).ty, LongType::Handshake);
     assert_eq!(packets[1].offset, first_len);
+    assert_eq!(packets[1].header.long_type(), Some(LongType::Handshake));
+    assert_eq!(packets[2].header.long_type(), None);
+    assert_eq!(&datagram[packets[1].range()], packets[1].bytes);
     let Header::Short(short) = &packets[2].header else {
         panic!("short expected")
     };
