@@ -31,14 +31,28 @@ fn rebuild(h: &Header<'_>, first: FirstByte, pn: u32, dcid_len: usize) {
                 panic!("a rebuilt long header parses");
             };
             assert_eq!(
-                (again.version, again.ty, again.dcid, again.scid, again.token, again.length),
+                (
+                    again.version,
+                    again.ty,
+                    again.dcid,
+                    again.scid,
+                    again.token,
+                    again.length
+                ),
                 (l.version, l.ty, l.dcid, l.scid, l.token, l.length)
             );
         }
         Header::Short(s) => {
             let key_phase = first.key_phase;
-            let w = HeaderWriter::short(&mut buf, s.dcid, s.spin, key_phase, u64::from(pn), first.pn_len)
-                .expect("parsed fields are writable");
+            let w = HeaderWriter::short(
+                &mut buf,
+                s.dcid,
+                s.spin,
+                key_phase,
+                u64::from(pn),
+                first.pn_len,
+            )
+            .expect("parsed fields are writable");
             buf.resize(w.payload_offset() + w.min_payload_len(), 0);
             let Ok(Header::Short(again)) = Header::parse(&buf, dcid_len) else {
                 panic!("a rebuilt short header parses");

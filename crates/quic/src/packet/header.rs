@@ -42,7 +42,8 @@ pub enum Header<'a> {
     VersionNegotiation(VersionNegotiation<'a>),
     /// A long header of a version this crate does not speak, read only as far as the
     /// invariants go (RFC 8999 §5.1), so that a server can answer with Version
-    /// Negotiation (RFC 9000 §6.1).
+    /// Negotiation (RFC 9000 §6.1) — only to datagrams of at least 1200 bytes; smaller
+    /// ones are dropped (RFC 9000 §5.2.2).
     Unsupported(UnsupportedHeader<'a>),
 }
 
