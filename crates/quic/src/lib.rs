@@ -13,7 +13,9 @@
 //!   validated;
 //! - [`token`]: address-validation tokens for Retry and `NEW_TOKEN`, sealed with
 //!   AES-256-GCM;
-//! - [`frame`]: every QUIC frame, parsed per packet type and written to size.
+//! - [`frame`]: every QUIC frame, parsed per packet type and written to size;
+//! - [`packet`]: packet headers (two-phase parsing around header protection), packet
+//!   numbers, coalesced datagrams, and header, Version Negotiation and Retry builders.
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -26,6 +28,7 @@ pub mod cid;
 pub mod error;
 pub mod frame;
 pub mod level;
+pub mod packet;
 pub mod reset;
 pub mod token;
 pub mod transport_params;
