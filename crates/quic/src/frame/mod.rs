@@ -151,8 +151,7 @@ pub enum Dir {
 /// (RFC 9000 §19.11, §19.14).
 pub const MAX_STREAM_COUNT: u64 = 1 << 60;
 
-/// The longest connection ID, 20 bytes (RFC 9000 §17.2, §19.15).
-pub const MAX_CID_LEN: usize = 20;
+pub use crate::cid::MAX_CID_LEN;
 
 /// One QUIC frame. Data-carrying variants hold [`Bytes`] slices of the payload they were
 /// parsed from.

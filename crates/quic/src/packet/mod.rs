@@ -49,8 +49,7 @@ pub use header::{
 };
 pub use number::PnLen;
 
-/// The longest connection ID of QUIC v1 and v2 (RFC 9000 §17.2).
-pub const MAX_CID_LEN: usize = 20;
+pub use crate::cid::MAX_CID_LEN;
 
 /// The length of the Retry Integrity Tag (RFC 9001 §5.8).
 pub const RETRY_TAG_LEN: usize = 16;
