@@ -5,7 +5,9 @@
 //!
 //! - [`version`]: QUIC versions and the long-header type bits of v1 and v2;
 //! - [`level`]: encryption levels and packet number spaces;
-//! - [`error`]: transport error codes and [`TransportError`].
+//! - [`error`]: transport error codes and [`TransportError`];
+//! - [`crypto`]: Initial keys, header and packet protection, key updates, the Retry
+//!   integrity tag and the TLS 1.3 session over rustls' `quic` module.
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -14,6 +16,7 @@
 //! assert_eq!(Code::crypto(0x28).to_string(), "CRYPTO_ERROR(0x28)");
 //! ```
 
+pub mod crypto;
 pub mod error;
 pub mod level;
 pub mod version;
