@@ -218,6 +218,11 @@ impl TlsSession {
         self.conn.quic_transport_parameters()
     }
 
+    /// The negotiated cipher suite, once the server chose it.
+    pub fn cipher_suite(&self) -> Option<rustls::SupportedCipherSuite> {
+        self.conn.negotiated_cipher_suite()
+    }
+
     /// Whether the server accepted this client's early data (false on a server).
     pub fn is_early_data_accepted(&self) -> bool {
         match &self.conn {
