@@ -18,6 +18,7 @@
 //! The goal (issue 8): the stator rows within 10% of the ring rows.
 
 #![allow(
+    missing_docs,
     clippy::unwrap_used,
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects

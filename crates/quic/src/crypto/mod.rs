@@ -8,6 +8,10 @@
 //! - [`retry`]: the Retry integrity tag of v1 and v2 (RFC 9001 §5.8, RFC 9369 §3.3.3);
 //! - [`tls`]: the TLS session that turns CRYPTO bytes into keys (RFC 9001 §4).
 
+/// rustls, whose configurations [`TlsSession`] takes and whose cipher suites
+/// [`DirectionalKeys::from_raw`] uses, re-exported so that callers name the same version.
+pub use rustls;
+
 pub mod keys;
 pub mod protect;
 pub mod retry;

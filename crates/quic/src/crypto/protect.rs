@@ -207,7 +207,11 @@ pub fn set_key_phase(first_byte: u8, phase: bool) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )]
 
     use super::*;
     use crate::Version;
@@ -281,5 +285,51 @@ mod tests {
         assert!(!key_phase(0x40));
         assert_eq!(set_key_phase(0x40, true), 0x44);
         assert_eq!(set_key_phase(0x47, false), 0x43);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn round_trip_or_short_packet_error(
+            pn_offset in 1usize..30,
+            pn_len in 1usize..=4,
+            payload_len in 0usize..100,
+            long: bool,
+            v2: bool,
+            pn: u32,
+            cut in 0usize..200,
+        ) {
+            let version = if v2 { Version::V2 } else { Version::V1 };
+            let client = initial_keys(version, b"some dcid", Side::Client).unwrap();
+            let server = initial_keys(version, b"some dcid", Side::Server).unwrap();
+            let first = if long { 0xc0 } else { 0x40 } | (pn_len as u8 - 1);
+            let mut plain = vec![first];
+            plain.resize(pn_offset, 0x11);
+            plain.extend_from_slice(&pn.to_be_bytes()[4 - pn_len..]);
+            plain.extend((0..payload_len).map(|i| i as u8));
+            plain.extend_from_slice(&[0; 16]);
+            let header_len = pn_offset + pn_len;
+            let mut p = plain.clone();
+            let sealed = protect_packet(
+                &client.local.header, &client.local.packet, u64::from(pn), &mut p, pn_offset, long,
+            );
+            if p.len() < pn_offset + 4 + 16 {
+                proptest::prop_assert_eq!(sealed, Err(CryptoError::ShortPacket));
+                proptest::prop_assert_eq!(&p, &plain);
+                return Ok(());
+            }
+            sealed.unwrap();
+            // A truncated copy never panics and never opens.
+            let mut short = p[..cut.min(p.len())].to_vec();
+            if let Ok(u) = remove_header_protection(&server.remote.header, &mut short, pn_offset, long) {
+                let _ = open_packet(&server.remote.packet, u64::from(u.truncated_pn), &mut short, pn_offset + u.pn_len);
+            }
+            let u = remove_header_protection(&server.remote.header, &mut p, pn_offset, long).unwrap();
+            proptest::prop_assert_eq!(u.first_byte, first);
+            proptest::prop_assert_eq!(u.pn_len, pn_len);
+            let truncated = if pn_len == 4 { pn } else { pn & ((1u32 << (8 * pn_len)) - 1) };
+            proptest::prop_assert_eq!(u.truncated_pn, truncated);
+            let n = open_packet(&server.remote.packet, u64::from(pn), &mut p, header_len).unwrap();
+            proptest::prop_assert_eq!(&p[..header_len + n], &plain[..plain.len() - 16]);
+        }
     }
 }

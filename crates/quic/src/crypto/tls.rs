@@ -169,9 +169,11 @@ impl TlsSession {
 
     /// Feeds CRYPTO bytes received at `level`, in order and without gaps (the connection
     /// reassembles CRYPTO frames by offset first). Afterwards poll [`Self::poll_event`].
-    /// A TLS failure is `CRYPTO_ERROR` with the alert (`0x0100 + alert`, RFC 9001 §4.8);
-    /// CRYPTO data at a level other than [`Self::read_level`] is a `PROTOCOL_VIOLATION`
-    /// (RFC 9000 §12.4, RFC 9001 §4.1.3). Errors are sticky.
+    /// A TLS failure is `CRYPTO_ERROR` with the alert (`0x0100 + alert`, RFC 9001 §4.8).
+    /// Only data at [`Self::read_level`] is accepted, anything else is a
+    /// `PROTOCOL_VIOLATION`: the connection holds data of a higher level until the read
+    /// level reaches it, and data of a lower level may only repeat what was already read
+    /// (RFC 9001 §4.1.3). Errors are sticky.
     pub fn read_crypto(&mut self, level: Level, data: &[u8]) -> Result<(), TransportError> {
         if let Some(error) = &self.error {
             return Err(error.clone());
