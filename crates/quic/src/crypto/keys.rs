@@ -265,6 +265,9 @@ impl OneRttKeys {
     /// Moves to the next generation and flips the key phase (RFC 9001 §6.1 when this
     /// endpoint initiates, §6.2 when a packet opened with [`Self::next_remote`]). The
     /// current opening key becomes the previous one; the generation after is derived now.
+    /// When to call it is the connection's rule to keep: not before the handshake is
+    /// confirmed, and not again until a packet of the current phase was acknowledged
+    /// (RFC 9001 §6.1); a peer that flips the phase too early is a `KEY_UPDATE_ERROR`.
     pub fn update(&mut self) {
         let after = self.updater.next_keys();
         let current = std::mem::replace(&mut self.next, after);
