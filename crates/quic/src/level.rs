@@ -26,6 +26,17 @@ impl Level {
     }
 }
 
+/// Which end of a connection an endpoint is (RFC 9000 §1.2): which of a pair of secrets
+/// seals and which opens, which transport parameters it may send, which stream IDs it
+/// opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The endpoint that opened the connection.
+    Client,
+    /// The endpoint that accepted it.
+    Server,
+}
+
 /// A packet number space (RFC 9000 §12.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Space {

@@ -4,7 +4,7 @@
 //! Built bottom up, one concern per module:
 //!
 //! - [`version`]: QUIC versions and the long-header type bits of v1 and v2;
-//! - [`level`]: encryption levels and packet number spaces;
+//! - [`level`]: encryption levels, packet number spaces and the two sides;
 //! - [`error`]: transport error codes and [`TransportError`];
 //! - [`cid`]: connection IDs and the pluggable generator of the IDs an endpoint issues;
 //! - [`reset`]: stateless reset tokens (HMAC of the connection ID) and Stateless Reset
@@ -15,7 +15,9 @@
 //!   AES-256-GCM;
 //! - [`frame`]: every QUIC frame, parsed per packet type and written to size;
 //! - [`packet`]: packet headers (two-phase parsing around header protection), packet
-//!   numbers, coalesced datagrams, and header, Version Negotiation and Retry builders.
+//!   numbers, coalesced datagrams, and header, Version Negotiation and Retry builders;
+//! - [`crypto`]: Initial keys, header and packet protection, key updates, the Retry
+//!   integrity tag and the TLS 1.3 session over rustls' `quic` module.
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -25,6 +27,7 @@
 //! ```
 
 pub mod cid;
+pub mod crypto;
 pub mod error;
 pub mod frame;
 pub mod level;
@@ -37,8 +40,8 @@ pub mod version;
 pub use cid::{ConnectionId, ConnectionIdGenerator, RandomConnectionIds};
 pub use error::{Code, TransportError};
 pub use frame::{Frame, FrameType};
-pub use level::{Level, Space};
+pub use level::{Level, Side, Space};
 pub use reset::{ResetKey, ResetToken};
 pub use token::{AddressToken, TokenError, TokenKey, TokenKind, TokenLifetimes};
-pub use transport_params::{PreferredAddress, Side, TransportParameters};
+pub use transport_params::{PreferredAddress, TransportParameters};
 pub use version::{LongType, Version};

@@ -36,14 +36,7 @@ use crate::cid::ConnectionId;
 use crate::error::TransportError;
 use crate::reset::{RESET_TOKEN_LEN, ResetToken};
 
-/// Which endpoint sent (or will send) a set of transport parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    /// The endpoint that opened the connection.
-    Client,
-    /// The endpoint that accepted it.
-    Server,
-}
+pub use crate::level::Side;
 
 /// Transport parameter identifiers (RFC 9000 §18.2, §22.3).
 pub mod id {
