@@ -31,7 +31,7 @@ use stator_quic::crypto::{
     open_packet, protect_packet, remove_header_protection,
 };
 use stator_quic::frame::{self, Frame, Stream};
-use stator_quic::packet::{self, FirstByte, Header, HeaderWriter, LongHeaderFields, number};
+use stator_quic::packet::{self, FirstByte, Header, HeaderWriter, LongHeaderFields, PnLen, number};
 use stator_quic::transport_params::HandshakeCids;
 use stator_quic::{
     Code, ConnectionId, ConnectionIdGenerator, Level, LongType, RandomConnectionIds, ResetKey,
@@ -124,6 +124,7 @@ fn level_of(ty: LongType) -> Level {
 struct Seen {
     level: Level,
     pn: u64,
+    pn_len: PnLen,
     key_phase: bool,
 }
 
@@ -146,6 +147,9 @@ struct Endpoint {
     one_rtt: Option<OneRttKeys>,
     /// Per space: the next packet number to send and the largest received.
     next_pn: [u64; 3],
+    /// Per space: the largest packet number the peer acknowledged (set by the tests as
+    /// an oracle; no ACK frames here), which sizes the packet number (RFC 9000 §17.1).
+    largest_acked: [Option<u64>; 3],
     largest: [Option<u64>; 3],
     /// Per space (Initial, Handshake, 1-RTT): CRYPTO bytes not yet framed and the offset
     /// of the first of them.
@@ -197,6 +201,7 @@ impl Endpoint {
             handshake: None,
             one_rtt: None,
             next_pn: [0; 3],
+            largest_acked: [None; 3],
             largest: [None; 3],
             crypto_out: Default::default(),
             crypto_sent: [0; 3],
@@ -469,8 +474,7 @@ impl Endpoint {
             let s = space(level);
             let pn = self.next_pn[s];
             self.next_pn[s] += 1;
-            // No acknowledgments here: everything sent counts as unacknowledged.
-            let pn_len = number::encode_len(pn, None);
+            let pn_len = number::encode_len(pn, self.largest_acked[s]);
             let start = datagram.len();
             let writer = match level {
                 Level::OneRtt => {
@@ -632,6 +636,7 @@ impl Endpoint {
         self.seen.push(Seen {
             level,
             pn,
+            pn_len: first.pn_len,
             key_phase: first.key_phase,
         });
         if self.side == Side::Client && level == Level::Initial && self.peer_initial_scid.is_none()
@@ -869,8 +874,20 @@ fn levels_of(datagram: &[u8]) -> Vec<Level> {
         .collect()
 }
 
-/// One STREAM frame from `from` to `to` in a 1-RTT packet.
-fn exchange(from: &mut Endpoint, to: &mut Endpoint, stream_id: u64, data: &'static [u8]) {
+/// One STREAM frame from `from` to `to` in a 1-RTT packet, `skip` packet numbers after
+/// the last one sent (RFC 9000 §21.4 lets a sender skip), the peer having acknowledged
+/// all it received: the packet number travels truncated and is recovered in full.
+fn exchange(
+    from: &mut Endpoint,
+    to: &mut Endpoint,
+    stream_id: u64,
+    data: &'static [u8],
+    skip: u64,
+) {
+    from.largest_acked[2] = to.largest[2];
+    from.next_pn[2] += skip;
+    let pn = from.next_pn[2];
+    let pn_len = number::encode_len(pn, from.largest_acked[2]);
     from.send_stream(stream_id, data, true);
     let datagrams = from.flush();
     assert_eq!(datagrams.len(), 1);
@@ -884,24 +901,32 @@ fn exchange(from: &mut Endpoint, to: &mut Endpoint, stream_id: u64, data: &'stat
         (got.stream_id, &got.data[..], got.fin),
         (stream_id, data, true)
     );
-    assert_eq!(to.seen.last().unwrap().level, Level::OneRtt);
+    let seen = to.seen.last().unwrap();
+    assert_eq!(
+        (seen.level, seen.pn, seen.pn_len),
+        (Level::OneRtt, pn, pn_len)
+    );
 }
 
 /// The application data and the key update after a handshake.
 fn application_and_key_update(run: &mut Run) {
     let (client, server) = (&mut run.client, &mut run.server);
-    exchange(client, server, 0, b"GET /index.html");
-    exchange(server, client, 0, b"HTTP/3 200");
+    exchange(client, server, 0, b"GET /index.html", 0);
+    // Packet numbers in 2 and 3 bytes: 1000 and 70,000 ahead of the last acknowledged.
+    exchange(server, client, 0, b"HTTP/3 200", 1000);
+    assert_eq!(client.seen.last().unwrap().pn_len, PnLen::TWO);
+    exchange(server, client, 8, b"more", 70_000);
+    assert_eq!(client.seen.last().unwrap().pn_len, PnLen::THREE);
     assert!(!server.seen.last().unwrap().key_phase);
 
     // The client initiates a key update (RFC 9001 §6.1): Key Phase 1, the next keys.
     client.one_rtt.as_mut().unwrap().update();
-    exchange(client, server, 4, b"after the key update");
+    exchange(client, server, 4, b"after the key update", 0);
     let seen = *server.seen.last().unwrap();
     assert!(seen.key_phase, "sent with the flipped key phase");
     // The server opened it with its next keys and moved on (RFC 9001 §6.2).
     assert!(server.one_rtt.as_ref().unwrap().phase());
-    exchange(server, client, 4, b"answered in the new phase");
+    exchange(server, client, 4, b"answered in the new phase", 1);
     assert!(client.seen.last().unwrap().key_phase);
     assert!(client.one_rtt.as_ref().unwrap().phase());
 }
