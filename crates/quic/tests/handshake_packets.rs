@@ -736,7 +736,7 @@ fn handshake(version: Version, chacha_only: bool, path: Path, seed: u64) -> Run 
     let mut client = Endpoint::client(client_config(&certs, chacha_only), version, &mut rng);
     client.max_payload = max_payload;
     let mut hello = client.flush();
-    let client_flights = vec![hello.clone()];
+    let mut client_flights = vec![hello.clone()];
     if path == Path::Reversed {
         hello.reverse();
     }
@@ -748,8 +748,8 @@ fn handshake(version: Version, chacha_only: bool, path: Path, seed: u64) -> Run 
     )
     .expect("server accepts the ClientHello");
     deliver(&mut server, hello.split_off(1), Path::InOrder);
-    let mut client_flights = client_flights;
     let mut server_flights = Vec::new();
+    let mut settled = false;
     for _ in 0..10 {
         let to_client = server.flush();
         if !to_client.is_empty() {
@@ -763,9 +763,11 @@ fn handshake(version: Version, chacha_only: bool, path: Path, seed: u64) -> Run 
         let idle = to_server.is_empty();
         deliver(&mut server, to_server, path);
         if idle && !server.has_any_data() {
+            settled = true;
             break;
         }
     }
+    assert!(settled, "the handshake did not settle");
     assert!(client.deferred.is_empty() && server.deferred.is_empty());
     Run {
         client,
