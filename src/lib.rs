@@ -19,5 +19,6 @@ pub use stator_h2 as h2;
 pub use stator_hpack as hpack;
 pub use stator_http as http;
 pub use stator_qpack as qpack;
+pub use stator_quic as quic;
 pub use stator_wire as wire;
 pub use stator_ws as ws;
