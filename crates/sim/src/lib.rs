@@ -290,6 +290,40 @@ fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
     h
 }
 
+fn fnv_addr(h: u64, addr: SocketAddr) -> u64 {
+    let h = match addr.ip() {
+        std::net::IpAddr::V4(ip) => fnv(h, &ip.octets()),
+        std::net::IpAddr::V6(ip) => fnv(h, &ip.octets()),
+    };
+    fnv(h, &addr.port().to_le_bytes())
+}
+
+/// The per-datagram parameters of a link, copied out so the link can be borrowed again.
+#[derive(Clone, Copy)]
+struct Scalars {
+    latency: Duration,
+    jitter: Duration,
+    loss: f64,
+    burst: Option<GilbertElliott>,
+    reorder: f64,
+    reorder_delay: Duration,
+    duplicate: f64,
+}
+
+impl Scalars {
+    fn of(c: &LinkConfig) -> Scalars {
+        Scalars {
+            latency: c.latency,
+            jitter: c.jitter,
+            loss: c.loss,
+            burst: c.burst,
+            reorder: c.reorder,
+            reorder_delay: c.reorder_delay,
+            duplicate: c.duplicate,
+        }
+    }
+}
+
 impl Sim {
     /// Steps allowed at one instant before [`Outcome::Stalled`].
     pub const MAX_STEPS_PER_INSTANT: u32 = 100_000;
@@ -483,7 +517,7 @@ impl Sim {
             departure = add(busy, tx);
             link.busy_until = departure;
         }
-        let config = link.config.clone();
+        let config = Scalars::of(&link.config);
         let was_bad = link.bad;
         // Gilbert–Elliott: step the chain once per datagram that reaches the wire.
         let bad = match config.burst {
@@ -575,8 +609,8 @@ impl Sim {
             };
             let nanos = d.at.saturating_duration_since(self.start).as_nanos();
             let mut h = fnv(self.fingerprint, &nanos.to_le_bytes());
-            h = fnv(h, d.from.to_string().as_bytes());
-            h = fnv(h, d.to.to_string().as_bytes());
+            h = fnv_addr(h, d.from);
+            h = fnv_addr(h, d.to);
             self.fingerprint = fnv(h, &d.bytes);
             if let Some(link) = self.links.get_mut(&(d.from, d.to)) {
                 let len = u64::try_from(d.bytes.len()).unwrap_or(u64::MAX);

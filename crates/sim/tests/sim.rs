@@ -494,3 +494,119 @@ proptest! {
         prop_assert_eq!(log(&sim).len() as u64, stats.delivered);
     }
 }
+
+/// Sends a ping to `peer` at start and again on every reply; counts round trips.
+struct Pinger {
+    peer: SocketAddr,
+    send: bool,
+    rtts: Vec<Instant>,
+}
+
+impl Endpoint for Pinger {
+    fn handle_datagram(&mut self, now: Instant, remote: SocketAddr, local: SocketAddr, _: Bytes) {
+        assert_eq!(remote, self.peer);
+        assert_eq!(local, a());
+        self.rtts.push(now);
+        self.send = true;
+    }
+    fn poll_transmit(&mut self, _: Instant) -> Option<Transmit> {
+        std::mem::take(&mut self.send).then(|| Transmit {
+            destination: self.peer,
+            bytes: Bytes::from_static(b"ping"),
+        })
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+    fn handle_timeout(&mut self, _: Instant) {}
+}
+
+/// Echoes every datagram to its sender.
+#[derive(Default)]
+struct Echo {
+    queue: Vec<Transmit>,
+}
+
+impl Endpoint for Echo {
+    fn handle_datagram(&mut self, _: Instant, remote: SocketAddr, _: SocketAddr, bytes: Bytes) {
+        self.queue.push(Transmit {
+            destination: remote,
+            bytes,
+        });
+    }
+    fn poll_transmit(&mut self, _: Instant) -> Option<Transmit> {
+        self.queue.pop()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+    fn handle_timeout(&mut self, _: Instant) {}
+}
+
+#[test]
+fn ping_pong_round_trips_and_per_link_stats() {
+    let c: SocketAddr = "[fd00::3]:3000".parse().unwrap();
+    let mut sim = Sim::new(13);
+    sim.add_node(
+        a(),
+        Pinger {
+            peer: b(),
+            send: true,
+            rtts: Vec::new(),
+        },
+    );
+    sim.add_node(b(), Echo::default());
+    sim.add_node(c, Sender::new(&sim, b(), 64, Duration::from_millis(100), 5));
+    sim.link(
+        a(),
+        b(),
+        LinkConfig {
+            latency: Duration::from_millis(10),
+            ..LinkConfig::default()
+        },
+    );
+    sim.link(
+        b(),
+        a(),
+        LinkConfig {
+            latency: Duration::from_millis(15),
+            ..LinkConfig::default()
+        },
+    );
+    sim.link_both(b(), c, LinkConfig::default());
+    sim.run_for(Duration::from_millis(1010));
+    let p = sim.node::<Pinger>(a()).unwrap();
+    assert_eq!(p.rtts.len(), 40);
+    for (i, t) in p.rtts.iter().enumerate() {
+        assert_eq!(*t - sim.start(), Duration::from_millis(25) * (i as u32 + 1));
+    }
+    assert_eq!(sim.stats(a(), b()).unwrap().delivered, 41); // the 41st ping is delivered at 1010 ms
+    assert_eq!(sim.stats(b(), a()).unwrap().delivered, 40);
+    assert_eq!(sim.stats(c, b()).unwrap().delivered, 5);
+    assert_eq!(sim.stats(b(), c).unwrap().delivered, 5); // echoes to c
+    assert_eq!(sim.all_stats().len(), 4);
+    assert_eq!(sim.total_stats().delivered, 91);
+    assert!(sim.node::<Echo>(a()).is_none());
+}
+
+/// Asks for a timer in the past forever and never clears it.
+struct Stuck(Instant);
+
+impl Endpoint for Stuck {
+    fn handle_datagram(&mut self, _: Instant, _: SocketAddr, _: SocketAddr, _: Bytes) {}
+    fn poll_transmit(&mut self, _: Instant) -> Option<Transmit> {
+        None
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        Some(self.0)
+    }
+    fn handle_timeout(&mut self, _: Instant) {}
+}
+
+#[test]
+fn a_timer_that_never_clears_stalls() {
+    let mut sim = Sim::new(14);
+    sim.add_node(a(), Stuck(sim.start()));
+    assert_eq!(sim.run_for(Duration::from_secs(1)), Outcome::Stalled);
+    assert_eq!(sim.elapsed(), Duration::ZERO);
+}
