@@ -59,3 +59,106 @@ pub trait Controller: Send + Debug {
     /// The path's maximum datagram size changed (after PMTU discovery).
     fn set_max_datagram_size(&mut self, size: u64);
 }
+
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
+mod proptests {
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Clone, Debug)]
+    enum Event {
+        Sent(u64),
+        Ack { bytes: u64, sent_ago_ms: u64 },
+        Loss { sent_ago_ms: u64 },
+        Persistent,
+        Advance(u64),
+        Rtt(u64),
+        Mds(u64),
+    }
+
+    fn event() -> impl Strategy<Value = Event> {
+        prop_oneof![
+            any::<u64>().prop_map(Event::Sent),
+            (any::<u64>(), 0u64..10_000)
+                .prop_map(|(bytes, sent_ago_ms)| Event::Ack { bytes, sent_ago_ms }),
+            (0u64..10_000).prop_map(|sent_ago_ms| Event::Loss { sent_ago_ms }),
+            Just(Event::Persistent),
+            (0u64..100_000).prop_map(Event::Advance),
+            (0u64..100_000).prop_map(Event::Rtt),
+            (0u64..70_000).prop_map(Event::Mds),
+        ]
+    }
+
+    proptest! {
+        /// Whatever happens, the window of either controller stays within
+        /// [minimum window, MAX_WINDOW] and nothing panics.
+        #[test]
+        fn window_stays_bounded(events in proptest::collection::vec(event(), 0..200)) {
+            let t0 = Instant::now();
+            let mut now = t0 + Duration::from_secs(20);
+            let mut rtt = RttEstimator::default();
+            let mut mds = 1200;
+            let mut ccs: [Box<dyn Controller>; 2] =
+                [Box::new(NewReno::new(mds)), Box::new(Cubic::new(mds))];
+            for e in events {
+                for cc in &mut ccs {
+                    match e {
+                        Event::Sent(b) => cc.on_packet_sent(now, b),
+                        Event::Ack { bytes, sent_ago_ms } => cc.on_ack(
+                            bytes,
+                            now - Duration::from_millis(sent_ago_ms),
+                            now,
+                            &rtt,
+                        ),
+                        Event::Loss { sent_ago_ms } => {
+                            cc.on_congestion_event(now - Duration::from_millis(sent_ago_ms), now);
+                        }
+                        Event::Persistent => cc.on_persistent_congestion(),
+                        Event::Mds(m) => cc.set_max_datagram_size(m),
+                        Event::Advance(_) | Event::Rtt(_) => {}
+                    }
+                    prop_assert!(cc.window() >= minimum_window(mds).min(MAX_WINDOW));
+                    prop_assert!(cc.window() <= MAX_WINDOW.max(minimum_window(mds)));
+                }
+                match e {
+                    Event::Advance(ms) => now += Duration::from_millis(ms),
+                    Event::Rtt(us) => rtt.update(
+                        Duration::from_micros(us),
+                        Duration::from_micros(us / 3),
+                        Duration::from_millis(25),
+                        true,
+                    ),
+                    Event::Mds(m) => mds = m,
+                    _ => {}
+                }
+            }
+        }
+
+        /// min_rtt is the minimum sample and smoothed_rtt stays within the samples' range.
+        #[test]
+        fn rtt_invariants(samples in proptest::collection::vec((1u64..10_000_000, 0u64..100_000), 1..100)) {
+            let mut rtt = RttEstimator::default();
+            let mut lo = u64::MAX;
+            let mut hi = 0;
+            for (s, delay) in samples {
+                rtt.update(
+                    Duration::from_micros(s),
+                    Duration::from_micros(delay),
+                    Duration::from_millis(25),
+                    true,
+                );
+                lo = lo.min(s);
+                hi = hi.max(s);
+                prop_assert_eq!(rtt.min(), Duration::from_micros(lo));
+                // Adjusted samples never drop below min_rtt, and rounding can lose a few ns.
+                prop_assert!(rtt.smoothed() <= Duration::from_micros(hi));
+                prop_assert!(rtt.smoothed() + Duration::from_micros(1) >= Duration::from_micros(lo));
+                prop_assert!(rtt.pto(Duration::from_millis(25), 0) > rtt.smoothed());
+            }
+        }
+    }
+}

@@ -51,9 +51,11 @@ impl Controller for NewReno {
             return;
         }
         // RFC 9002 §7.3.3: one max_datagram_size per window of acknowledged bytes.
-        self.acked_in_ca = self.acked_in_ca.saturating_add(bytes);
-        while self.acked_in_ca >= self.window && self.window > 0 {
-            self.acked_in_ca = self.acked_in_ca.saturating_sub(self.window);
+        // At most one increase per ACK, and the credit is capped at one window, so a
+        // huge acknowledgement cannot bank growth (or loop).
+        self.acked_in_ca = self.acked_in_ca.saturating_add(bytes).min(self.window);
+        if self.acked_in_ca >= self.window {
+            self.acked_in_ca = 0;
             self.window = self
                 .window
                 .saturating_add(self.max_datagram_size)
