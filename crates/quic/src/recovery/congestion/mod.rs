@@ -61,7 +61,7 @@ pub trait Controller: Send + Debug {
 }
 
 #[cfg(test)]
-#[allow(clippy::arithmetic_side_effects)]
+#[allow(clippy::arithmetic_side_effects, clippy::unchecked_time_subtraction)]
 mod proptests {
     use std::time::Duration;
 
