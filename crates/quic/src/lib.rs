@@ -17,7 +17,9 @@
 //! - [`packet`]: packet headers (two-phase parsing around header protection), packet
 //!   numbers, coalesced datagrams, and header, Version Negotiation and Retry builders;
 //! - [`crypto`]: Initial keys, header and packet protection, key updates, the Retry
-//!   integrity tag and the TLS 1.3 session over rustls' `quic` module.
+//!   integrity tag and the TLS 1.3 session over rustls' `quic` module;
+//! - [`recovery`]: RTT estimation, PTO, persistent congestion, and the `NewReno` and CUBIC
+//!   congestion controllers behind one trait (RFC 9002, RFC 9438).
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -32,6 +34,7 @@ pub mod error;
 pub mod frame;
 pub mod level;
 pub mod packet;
+pub mod recovery;
 pub mod reset;
 pub mod token;
 pub mod transport_params;
