@@ -17,7 +17,9 @@
 //! - [`packet`]: packet headers (two-phase parsing around header protection), packet
 //!   numbers, coalesced datagrams, and header, Version Negotiation and Retry builders;
 //! - [`crypto`]: Initial keys, header and packet protection, key updates, the Retry
-//!   integrity tag and the TLS 1.3 session over rustls' `quic` module.
+//!   integrity tag and the TLS 1.3 session over rustls' `quic` module;
+//! - [`stream`]: stream IDs and limits, receive reassembly, send buffers with
+//!   retransmission, and flow-control credit with window auto-tuning.
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -33,6 +35,7 @@ pub mod frame;
 pub mod level;
 pub mod packet;
 pub mod reset;
+pub mod stream;
 pub mod token;
 pub mod transport_params;
 pub mod version;
