@@ -5,9 +5,11 @@
 
 pub mod flow;
 pub mod id;
-
+mod ranges;
 pub mod recv;
+pub mod send;
 
 pub use flow::{RecvWindow, SendCredit};
 pub use id::{Access, Dir, StreamId};
 pub use recv::{Read, RecvBuffer, RecvState};
+pub use send::{Chunk, SendBuffer, SendState};
