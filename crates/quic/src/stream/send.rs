@@ -227,6 +227,7 @@ impl SendBuffer {
         }
         if fin {
             self.fin_acked = true;
+            self.fin_pending = false;
         }
         while let Some(r) = self.acked.first() {
             if r.start > self.base {
@@ -236,8 +237,23 @@ impl SendBuffer {
             self.acked.pop_first();
         }
         self.free_below_base();
-        if self.fin_acked && self.base == self.written && self.state == SendState::DataSent {
+        self.settle();
+    }
+
+    /// Moves between Send, Data Sent and Data Recvd after an ack or a loss: a loss of a
+    /// range acknowledged meanwhile (by another copy) must not leave the stream waiting.
+    fn settle(&mut self) {
+        if !matches!(self.state, SendState::Send | SendState::DataSent) || !self.fin {
+            return;
+        }
+        if self.fin_acked && self.base == self.written {
             self.state = SendState::DataRecvd;
+            self.lost.clear();
+            self.fin_pending = false;
+        } else if self.lost.is_empty() && !self.fin_pending && self.next == self.written {
+            self.state = SendState::DataSent;
+        } else {
+            self.state = SendState::Send;
         }
     }
 
@@ -278,13 +294,7 @@ impl SendBuffer {
         if fin && !self.fin_acked {
             self.fin_pending = true;
         }
-        if self.has_lost_or_fin() {
-            self.state = SendState::Send;
-        }
-    }
-
-    fn has_lost_or_fin(&self) -> bool {
-        !self.lost.is_empty() || self.fin_pending
+        self.settle();
     }
 
     /// Abandons the stream with application error `code` (RFC 9000 §3.1, §19.4): frees
@@ -453,6 +463,38 @@ mod tests {
             proptest::prop_assert_eq!(s.buffered(), 0);
             proptest::prop_assert_eq!(s.pieces(), 0);
         }
+    }
+
+    #[test]
+    fn ack_of_a_copy_declared_lost() {
+        let mut s = SendBuffer::new(100, 100);
+        s.write(&Bytes::from_static(b"abcdef"));
+        s.finish();
+        let c = s.poll_chunk(100).unwrap();
+        assert!(c.fin);
+        s.on_lost(0, 6, true);
+        assert_eq!(s.state(), SendState::Send);
+        let again = s.poll_chunk(100).unwrap();
+        assert_eq!((again.offset, again.data.len(), again.fin), (0, 6, true));
+        // The first copy's ack arrives late, then the second copy is declared lost.
+        s.on_ack(0, 6, true);
+        s.on_lost(0, 6, true);
+        assert_eq!(s.state(), SendState::DataRecvd);
+        assert!(s.poll_chunk(100).is_none());
+        assert_eq!(s.pieces(), 0);
+
+        // A lost range acked through another copy before being resent.
+        let mut s = SendBuffer::new(100, 100);
+        s.write(&Bytes::from_static(b"abcdef"));
+        s.finish();
+        s.poll_chunk(3).unwrap();
+        s.poll_chunk(100).unwrap();
+        s.on_lost(0, 3, false);
+        s.on_ack(0, 3, false);
+        assert_eq!(s.state(), SendState::DataSent);
+        assert!(s.poll_chunk(100).is_none());
+        s.on_ack(3, 3, true);
+        assert_eq!(s.state(), SendState::DataRecvd);
     }
 
     #[test]
