@@ -18,8 +18,10 @@
 //!   numbers, coalesced datagrams, and header, Version Negotiation and Retry builders;
 //! - [`crypto`]: Initial keys, header and packet protection, key updates, the Retry
 //!   integrity tag and the TLS 1.3 session over rustls' `quic` module;
-//! - [`recovery`]: RTT estimation, PTO, persistent congestion, and the `NewReno` and CUBIC
-//!   congestion controllers behind one trait (RFC 9002, RFC 9438).
+//! - [`recovery`]: RTT estimation, PTO, loss thresholds, persistent congestion, pacing, and the `NewReno` and CUBIC
+//!   congestion controllers behind one trait (RFC 9002, RFC 9438);
+//! - [`stream`]: stream IDs and limits, receive reassembly, send buffers with
+//!   retransmission, and flow-control credit with window auto-tuning.
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -36,6 +38,7 @@ pub mod level;
 pub mod packet;
 pub mod recovery;
 pub mod reset;
+pub mod stream;
 pub mod token;
 pub mod transport_params;
 pub mod version;
