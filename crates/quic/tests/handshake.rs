@@ -12,12 +12,13 @@
     clippy::panic
 )]
 
+mod common;
+
 use std::sync::Arc;
 
-use rustls::crypto::CryptoProvider;
-use rustls::crypto::ring::cipher_suite::TLS13_CHACHA20_POLY1305_SHA256;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
-use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use common::{Certs, certs};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ServerConfig};
 use stator_quic::crypto::{
     DirectionalKeys, HeaderKey, Keys, LevelKeys, OneRttKeys, PacketKey, TlsEvent, TlsSession,
     initial_keys, key_phase, open_packet, protect_packet, remove_header_protection, set_key_phase,
@@ -26,51 +27,15 @@ use stator_quic::{Code, Level, Version};
 
 const DCID: &[u8] = b"\x83\x94\xc8\xf0\x3e\x51\x57\x08";
 
-fn provider(chacha_only: bool) -> Arc<CryptoProvider> {
-    let mut provider = rustls::crypto::ring::default_provider();
-    if chacha_only {
-        provider.cipher_suites = vec![TLS13_CHACHA20_POLY1305_SHA256];
-    }
-    Arc::new(provider)
-}
-
-struct Certs {
-    cert: CertificateDer<'static>,
-    key: Vec<u8>,
-}
-
-fn certs() -> Certs {
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    Certs {
-        cert: certified.cert.der().clone(),
-        key: certified.signing_key.serialize_der(),
-    }
-}
-
 fn server_config(certs: &Certs, alpn: &[&[u8]], chacha_only: bool) -> Arc<ServerConfig> {
-    let mut config = ServerConfig::builder_with_provider(provider(chacha_only))
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![certs.cert.clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certs.key.clone())),
-        )
-        .unwrap();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let mut config = common::server_config(certs, alpn, chacha_only);
     // RFC 9001 §4.6.1: QUIC servers that accept early data say 0xffffffff.
     config.max_early_data_size = u32::MAX;
     Arc::new(config)
 }
 
 fn client_config(certs: &Certs, chacha_only: bool) -> Arc<ClientConfig> {
-    let mut roots = RootCertStore::empty();
-    roots.add(certs.cert.clone()).unwrap();
-    let mut config = ClientConfig::builder_with_provider(provider(chacha_only))
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let mut config = common::client_config(certs, chacha_only);
     config.enable_early_data = true;
     Arc::new(config)
 }

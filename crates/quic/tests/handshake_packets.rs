@@ -19,13 +19,14 @@
 )]
 
 use std::collections::{BTreeMap, VecDeque};
+mod common;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
-use rustls::crypto::CryptoProvider;
-use rustls::crypto::ring::cipher_suite::TLS13_CHACHA20_POLY1305_SHA256;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
-use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use common::{Certs, certs};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ServerConfig};
 use stator_quic::crypto::{
     HeaderKey, Keys, LevelKeys, OneRttKeys, PacketKey, TlsEvent, TlsSession, initial_keys,
     open_packet, protect_packet, remove_header_protection,
@@ -45,51 +46,12 @@ const DATAGRAM: usize = 1200;
 /// The server's static stateless-reset key.
 const RESET_SECRET: &[u8] = b"stateless reset key of the test server";
 
-fn provider(chacha_only: bool) -> Arc<CryptoProvider> {
-    let mut provider = rustls::crypto::ring::default_provider();
-    if chacha_only {
-        provider.cipher_suites = vec![TLS13_CHACHA20_POLY1305_SHA256];
-    }
-    Arc::new(provider)
-}
-
-struct Certs {
-    cert: CertificateDer<'static>,
-    key: Vec<u8>,
-}
-
-fn certs() -> Certs {
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    Certs {
-        cert: certified.cert.der().clone(),
-        key: certified.signing_key.serialize_der(),
-    }
-}
-
 fn server_config(certs: &Certs, chacha_only: bool) -> Arc<ServerConfig> {
-    let mut config = ServerConfig::builder_with_provider(provider(chacha_only))
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![certs.cert.clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certs.key.clone())),
-        )
-        .unwrap();
-    config.alpn_protocols = vec![b"h3".to_vec()];
-    Arc::new(config)
+    Arc::new(common::server_config(certs, &[b"h3"], chacha_only))
 }
 
 fn client_config(certs: &Certs, chacha_only: bool) -> Arc<ClientConfig> {
-    let mut roots = RootCertStore::empty();
-    roots.add(certs.cert.clone()).unwrap();
-    Arc::new(
-        ClientConfig::builder_with_provider(provider(chacha_only))
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
+    Arc::new(common::client_config(certs, chacha_only))
 }
 
 /// The index of a packet number space in the per-space arrays.
