@@ -404,6 +404,12 @@ fn request_target(method: &Method, target: Bytes) -> Result<Uri, Violation> {
         Some(_) => {}
         None => return Err(Violation::InvalidTarget),
     }
+    // RFC 9112 §3.2: no form of request-target carries a fragment (RFC 9110 §4.2.5: it is
+    // not sent). The URI parser would drop it silently and the request would reach the
+    // application with another target than the one sent: refuse it instead.
+    if target.contains(&b'#') {
+        return Err(Violation::InvalidTarget);
+    }
     let uri = Uri::from_maybe_shared(target).map_err(|_| Violation::InvalidTarget)?;
     let origin = first == Some(b'/');
     let asterisk = uri.path() == "*" && uri.authority().is_none();
@@ -429,6 +435,19 @@ mod tests {
     fn req(bytes: &[u8]) -> Result<Option<(request::Parts, Seen)>, Violation> {
         let mut buf = BytesMut::from(bytes);
         request(&mut buf, &Limits::default(), &mut Scratch::default())
+    }
+
+    #[test]
+    fn a_target_with_a_fragment_is_refused() {
+        // Found by the h1_request_vs_httparse fuzz target: `/QQ#H` became `/QQ`.
+        for target in ["/QQ#H", "/#", "http://example.com/a#b", "/a?b#c"] {
+            let head = format!("GET {target} HTTP/1.1\r\nHost: example.com\r\n\r\n");
+            assert_eq!(
+                req(head.as_bytes()).unwrap_err(),
+                Violation::InvalidTarget,
+                "{target}"
+            );
+        }
     }
 
     #[test]
