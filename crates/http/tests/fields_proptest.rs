@@ -383,7 +383,9 @@ proptest! {
 
 #[test]
 fn random_field_lists_are_sometimes_accepted() {
-    // Not vacuous: run the property once more in this test and count acceptances.
+    // Not vacuous: run the property once more in this test and count acceptances. The
+    // cases are random (about 10–25 of 256 are accepted), so the bar is "some": a fixed
+    // count above that made this test fail now and then (seen in a full workspace run).
     random_field_lists();
-    assert!(ACCEPTED.load(std::sync::atomic::Ordering::Relaxed) > 10);
+    assert!(ACCEPTED.load(std::sync::atomic::Ordering::Relaxed) > 0);
 }
