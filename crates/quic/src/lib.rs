@@ -21,7 +21,9 @@
 //! - [`recovery`]: RTT estimation, PTO, loss thresholds, persistent congestion, pacing, and the `NewReno` and CUBIC
 //!   congestion controllers behind one trait (RFC 9002, RFC 9438);
 //! - [`stream`]: stream IDs and limits, receive reassembly, send buffers with
-//!   retransmission, and flow-control credit with window auto-tuning.
+//!   retransmission, and flow-control credit with window auto-tuning;
+//! - [`ecn`]: ECN codepoints of datagrams;
+//! - [`datagram`]: the bounded DATAGRAM send and receive queues (RFC 9221).
 //!
 //! ```
 //! use stator_quic::{Code, LongType, Version};
@@ -32,6 +34,8 @@
 
 pub mod cid;
 pub mod crypto;
+pub mod datagram;
+pub mod ecn;
 pub mod error;
 pub mod frame;
 pub mod level;
@@ -44,6 +48,8 @@ pub mod transport_params;
 pub mod version;
 
 pub use cid::{ConnectionId, ConnectionIdGenerator, RandomConnectionIds};
+pub use datagram::{DatagramConfig, DatagramError, Datagrams, DropPolicy};
+pub use ecn::Ecn;
 pub use error::{Code, TransportError};
 pub use frame::{Frame, FrameType};
 pub use level::{Level, Side, Space};

@@ -6,7 +6,9 @@
 //! - [`congestion`]: the [`Controller`] trait with [`NewReno`] (§7) and [`Cubic`]
 //!   (RFC 9438);
 //! - [`persistent`]: persistent congestion detection (§7.6);
-//! - [`pacer`]: a token-bucket pacer giving send times (§7.7).
+//! - [`pacer`]: a token-bucket pacer giving send times (§7.7);
+//! - [`received`]: received packet numbers, when to ACK and the ACK frame
+//!   (RFC 9000 §13.2, RFC 9002 §3).
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -34,10 +36,12 @@ pub mod congestion;
 pub mod loss;
 pub mod pacer;
 pub mod persistent;
+pub mod received;
 pub mod rtt;
 
 pub use congestion::{Controller, Cubic, NewReno};
 pub use loss::{Loss, is_lost, loss_time_threshold};
 pub use pacer::Pacer;
 pub use persistent::{LostPacket, is_persistent_congestion};
+pub use received::ReceivedPackets;
 pub use rtt::RttEstimator;
