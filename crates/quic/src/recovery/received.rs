@@ -178,6 +178,13 @@ impl ReceivedPackets {
     /// Adds `pn` (not yet present, above the floor) to the ranges, merging neighbours,
     /// and drops the oldest range when over the bound.
     fn insert(&mut self, pn: u64) {
+        // The common case: the next packet in order extends the newest range.
+        if let Some(back) = self.ranges.back_mut()
+            && back.1.checked_add(1) == Some(pn)
+        {
+            back.1 = pn;
+            return;
+        }
         let idx = self.ranges.partition_point(|&(lo, _)| lo <= pn);
         let prev = idx.checked_sub(1);
         let joins_prev = prev
