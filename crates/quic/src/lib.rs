@@ -7,6 +7,8 @@
 //! - [`level`]: encryption levels, packet number spaces and the two sides;
 //! - [`error`]: transport error codes and [`TransportError`];
 //! - [`cid`]: connection IDs and the pluggable generator of the IDs an endpoint issues;
+//! - [`cids`]: the connection IDs of one connection, ours and the peer's: issuing,
+//!   retiring, rotation, retire-prior-to and stateless reset detection;
 //! - [`reset`]: stateless reset tokens (HMAC of the connection ID) and Stateless Reset
 //!   datagrams;
 //! - [`transport_params`]: transport parameters (RFC 9000 §18), encoded, decoded and
@@ -31,6 +33,7 @@
 //! ```
 
 pub mod cid;
+pub mod cids;
 pub mod crypto;
 pub mod error;
 pub mod frame;
@@ -44,6 +47,7 @@ pub mod transport_params;
 pub mod version;
 
 pub use cid::{ConnectionId, ConnectionIdGenerator, RandomConnectionIds};
+pub use cids::{CidSent, LocalCids, RemoteCids, RoutingChange};
 pub use error::{Code, TransportError};
 pub use frame::{Frame, FrameType};
 pub use level::{Level, Side, Space};
