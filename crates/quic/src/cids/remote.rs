@@ -52,7 +52,8 @@ impl RemoteCids {
     /// learned; before that its random first DCID). `limit`: our
     /// active_connection_id_limit (how many we store, at least 1). `max_pending_retires`:
     /// bound on RETIRE_CONNECTION_ID frames not yet acknowledged (§5.1.2 SHOULD; over it
-    /// ⇒ CONNECTION_ID_LIMIT_ERROR).
+    /// ⇒ CONNECTION_ID_LIMIT_ERROR). RFC 9000 §5.1.2 asks for room for at least twice
+    /// `limit`: a peer that rotates while earlier retirements are unacknowledged needs it.
     pub fn new(initial: ConnectionId, limit: u64, max_pending_retires: usize) -> Self {
         RemoteCids {
             current: Remote {

@@ -679,3 +679,71 @@ proptest! {
         }
     }
 }
+
+/// What happens to a packet of the honest pair below.
+#[derive(Debug, Clone, Copy)]
+enum Fate {
+    Delivered,
+    /// Delivered, but its ACK is lost: the sender retransmits what it carried.
+    AckLost,
+    Dropped,
+}
+
+fn fate() -> impl Strategy<Value = Fate> {
+    prop_oneof![
+        Just(Fate::Delivered),
+        Just(Fate::AckLost),
+        Just(Fate::Dropped)
+    ]
+}
+
+proptest! {
+    /// Our LocalCids and the peer's RemoteCids, both honest, over a path that drops
+    /// packets and ACKs, with rotations on both sides: neither ever raises an error, the
+    /// peer always sends to an ID we route, and its limit holds.
+    #[test]
+    fn an_honest_pair_never_errs(
+        peer_limit in 2u64..6,
+        steps in proptest::collection::vec((0u8..4, fate(), any::<bool>()), 1..60),
+    ) {
+        let (mut ours, mut generator, mut rng, _) = local(40, 4);
+        let first = *ours.active().next().unwrap();
+        ours.set_peer_limit(peer_limit);
+        let mut theirs = RemoteCids::new(first, peer_limit, 2 * peer_limit as usize + 4);
+        for (op, ncid_fate, retire_delivered) in steps {
+            match op {
+                0 => ours.issue(&mut generator, &mut rng),
+                1 => ours.rotate(&mut generator, &mut rng),
+                2 => {
+                    theirs.rotate();
+                }
+                _ => {}
+            }
+            let (frames, sent) = write_local(&mut ours);
+            if !matches!(ncid_fate, Fate::Dropped) {
+                for f in &frames {
+                    theirs.on_new_connection_id(f).unwrap();
+                }
+            }
+            for s in &sent {
+                if matches!(ncid_fate, Fate::Delivered) { ours.on_acked(s) } else { ours.on_lost(s) }
+            }
+            // A lost ACK of a RETIRE_CONNECTION_ID would keep it owed until the bound
+            // refuses more: that is the bound working, so RETIREs are delivered or dropped.
+            let dcid = *theirs.current();
+            let (seqs, sent) = write_remote(&mut theirs);
+            for seq in seqs {
+                if retire_delivered {
+                    ours.on_retire(seq, &dcid).unwrap();
+                }
+            }
+            for s in &sent {
+                if retire_delivered { theirs.on_acked(s) } else { theirs.on_lost(s) }
+            }
+            prop_assert!(ours.contains(theirs.current()));
+            prop_assert!(theirs.active_count() as u64 <= peer_limit);
+            prop_assert!(ours.active().count() <= 8);
+            changes(&mut ours);
+        }
+    }
+}
