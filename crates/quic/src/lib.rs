@@ -7,6 +7,8 @@
 //! - [`level`]: encryption levels, packet number spaces and the two sides;
 //! - [`error`]: transport error codes and [`TransportError`];
 //! - [`cid`]: connection IDs and the pluggable generator of the IDs an endpoint issues;
+//! - [`cids`]: the connection IDs of one connection, ours and the peer's: issuing,
+//!   retiring, rotation, retire-prior-to and stateless reset detection;
 //! - [`reset`]: stateless reset tokens (HMAC of the connection ID) and Stateless Reset
 //!   datagrams;
 //! - [`transport_params`]: transport parameters (RFC 9000 §18), encoded, decoded and
@@ -33,6 +35,7 @@
 //! ```
 
 pub mod cid;
+pub mod cids;
 pub mod crypto;
 pub mod datagram;
 pub mod ecn;
@@ -48,6 +51,7 @@ pub mod transport_params;
 pub mod version;
 
 pub use cid::{ConnectionId, ConnectionIdGenerator, RandomConnectionIds};
+pub use cids::{CidSent, LocalCids, RemoteCids, RoutingChange};
 pub use datagram::{DatagramConfig, DatagramError, Datagrams, DropPolicy};
 pub use ecn::Ecn;
 pub use error::{Code, TransportError};
