@@ -120,6 +120,17 @@ impl RecvBuffer {
         self.buffered
     }
 
+    /// Whether [`RecvBuffer::read`] would return something other than
+    /// [`Read::Blocked`]: in-order data, the end of the stream, or a reset not yet read.
+    pub fn is_readable(&self) -> bool {
+        match self.state {
+            RecvState::ResetRecvd => true,
+            RecvState::ResetRead | RecvState::DataRead => false,
+            RecvState::DataRecvd if Some(self.read) == self.final_size => true,
+            _ => self.segments.keys().next() == Some(&self.read),
+        }
+    }
+
     /// Separate pieces held.
     pub fn segments(&self) -> usize {
         self.segments.len()
