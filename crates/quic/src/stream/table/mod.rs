@@ -48,6 +48,8 @@
 
 mod output;
 mod peer;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
