@@ -899,3 +899,79 @@ fn a_thousand_streams() {
     // Every closed stream was credited back.
     assert_eq!(s.remote.bidi.max + s.remote.uni.max, 3000);
 }
+
+#[test]
+fn peer_params_apply_to_the_right_streams() {
+    // RFC 9000 §18.2: the sender's bidi_local is for streams the sender opens.
+    let mut c = Streams::new(Side::Client, StreamsConfig::default());
+    let server = TransportParameters {
+        initial_max_data: 1000,
+        initial_max_stream_data_bidi_local: 10,
+        initial_max_stream_data_bidi_remote: 20,
+        initial_max_stream_data_uni: 30,
+        initial_max_streams_bidi: 5,
+        initial_max_streams_uni: 5,
+        ..TransportParameters::default()
+    };
+    assert_eq!(c.open(Dir::Bidi), None);
+    c.set_peer_params(&server);
+    assert_eq!(events(&mut c), [StreamEvent::Available { dir: Dir::Bidi }]);
+    let data = Bytes::from(vec![0u8; 100]);
+    let bidi = c.open(Dir::Bidi).unwrap();
+    let uni = c.open(Dir::Uni).unwrap();
+    assert_eq!(c.write(bidi, &data), Ok(20));
+    assert_eq!(c.write(uni, &data), Ok(30));
+    let theirs = sid(Side::Server, Dir::Bidi, 0);
+    c.on_stream(stream_frame(theirs, 0, b"x", false)).unwrap();
+    assert_eq!(c.write(theirs, &data), Ok(10));
+    // Our parameters: the configured windows and limits.
+    let mut ours = TransportParameters::default();
+    c.fill_transport_params(&mut ours);
+    assert_eq!(ours.initial_max_data, 4 << 20);
+    assert_eq!(ours.initial_max_stream_data_uni, 1 << 20);
+    assert_eq!(ours.initial_max_streams_bidi, 100);
+}
+
+#[test]
+fn fragment_limit_is_a_flow_control_error() {
+    let config = StreamsConfig {
+        max_segments: 2,
+        ..StreamsConfig::default()
+    };
+    let (_, mut s) = pair_with(StreamsConfig::default(), config);
+    let id = sid(Side::Client, Dir::Uni, 0);
+    s.on_stream(stream_frame(id, 10, b"a", false)).unwrap();
+    s.on_stream(stream_frame(id, 20, b"b", false)).unwrap();
+    assert_eq!(
+        err_code(s.on_stream(stream_frame(id, 30, b"c", false))),
+        (Code::FLOW_CONTROL_ERROR, Some(0x0e))
+    );
+}
+
+#[test]
+fn send_buffer_room_frees_on_ack() {
+    let now = Instant::now();
+    let config = StreamsConfig {
+        send_buffer: 100,
+        ..StreamsConfig::default()
+    };
+    let (mut c, mut s) = pair_with(config, StreamsConfig::default());
+    let id = c.open(Dir::Uni).unwrap();
+    let data = Bytes::from(vec![1u8; 150]);
+    assert_eq!(c.write(id, &data), Ok(100));
+    assert_eq!(c.write(id, &data), Ok(0));
+    assert!(
+        !c.has_pending_control(),
+        "no BLOCKED frame for a full buffer"
+    );
+    let (p, sent) = packet(&mut c, now, 1200).unwrap();
+    assert_eq!(events(&mut c), []);
+    deliver(&mut s, p).unwrap();
+    for x in &sent {
+        c.on_acked(x);
+    }
+    assert_eq!(events(&mut c), [StreamEvent::Writable { id }]);
+    assert_eq!(c.write(id, &data.slice(100..)), Ok(50));
+    assert_eq!(Priority::default().urgency, 3);
+    assert!(Priority::default().incremental);
+}
