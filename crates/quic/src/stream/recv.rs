@@ -419,8 +419,14 @@ mod tests {
         let mut b = RecvBuffer::new(100, 16);
         b.insert(0, Bytes::from_static(b"abc"), false).unwrap();
         b.stop();
-        assert_eq!(b.insert(0, Bytes::from_static(b"abcdef"), false).unwrap(), 3);
-        assert_eq!(b.insert(0, Bytes::from_static(b"abcdef"), false).unwrap(), 0);
+        assert_eq!(
+            b.insert(0, Bytes::from_static(b"abcdef"), false).unwrap(),
+            3
+        );
+        assert_eq!(
+            b.insert(0, Bytes::from_static(b"abcdef"), false).unwrap(),
+            0
+        );
         assert_eq!(b.final_size(), None);
         assert_eq!(b.insert(6, Bytes::from_static(b"g"), true).unwrap(), 1);
         assert_eq!(b.final_size(), Some(7));
