@@ -57,7 +57,9 @@ impl Streams {
         self.has_pending_control() || !self.sched.is_empty()
     }
 
-    /// Whether control frames are waiting to be sent.
+    /// Whether control frames are waiting to be sent. A frame queued earlier may have
+    /// become unnecessary meanwhile (a `DATA_BLOCKED` after new credit); then
+    /// [`Streams::write_control`] drops it and writes nothing for it.
     pub fn has_pending_control(&self) -> bool {
         self.max_data_pending
             || self.data_blocked_pending

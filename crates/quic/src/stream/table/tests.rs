@@ -975,3 +975,25 @@ fn send_buffer_room_frees_on_ack() {
     assert_eq!(Priority::default().urgency, 3);
     assert!(Priority::default().incremental);
 }
+
+#[test]
+fn frames_for_closed_local_streams_are_ignored() {
+    let now = Instant::now();
+    let (mut c, mut s) = pair();
+    let id = c.open(Dir::Uni).unwrap();
+    c.write(id, &Bytes::from_static(b"bye")).unwrap();
+    c.finish(id).unwrap();
+    flush(&mut c, &mut s, now);
+    assert_eq!(c.count(), 0);
+    c.on_max_stream_data(id.get(), 1 << 30).unwrap();
+    c.on_stop_sending(id.get(), 1).unwrap();
+    assert_eq!(c.count(), 0);
+    assert!(!c.has_pending());
+    assert_eq!(events(&mut c), [StreamEvent::Finished { id }]);
+    // The next one is still "not yet opened".
+    let next = sid(Side::Client, Dir::Uni, 1);
+    assert_eq!(
+        err_code(c.on_max_stream_data(next.get(), 10)),
+        (Code::STREAM_STATE_ERROR, Some(0x11))
+    );
+}
