@@ -69,8 +69,9 @@ use crate::{Side, TransportParameters};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamsConfig {
     /// Bidirectional streams the peer may have open at once: our
-    /// `initial_max_streams_bidi`, re-credited with `MAX_STREAMS` as they close.
-    /// Default 100.
+    /// `initial_max_streams_bidi`, re-credited with `MAX_STREAMS` as they close. One
+    /// frame for the highest allowed ID opens all of them at once (RFC 9000 §3.2), so
+    /// this bounds the memory a peer can claim: keep it modest. Default 100.
     pub max_remote_bidi: u64,
     /// Unidirectional streams the peer may have open at once. Default 100.
     pub max_remote_uni: u64,
