@@ -75,6 +75,17 @@ impl RecvWindow {
             .min(self.received.max(self.consumed));
     }
 
+    /// Whether [`RecvWindow::poll_update`] would advertise a new limit now: half the
+    /// window has been consumed since the last limit.
+    pub fn update_due(&self) -> bool {
+        self.limit.saturating_sub(self.consumed) <= self.window / 2
+    }
+
+    /// Credit released by the application so far.
+    pub fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
     /// A new limit to advertise (`MAX_STREAM_DATA` / `MAX_DATA`) when half the window has
     /// been consumed since the last one, or `None`. `rtt` is the smoothed RTT. The caller
     /// sends the returned limit (and raises [`RecvBuffer::set_limit`](super::RecvBuffer::set_limit)
@@ -140,6 +151,12 @@ impl SendCredit {
         let granted = n.min(self.available());
         self.used = self.used.saturating_add(granted);
         granted
+    }
+
+    /// Gives back `n` bytes of credit used but never sent: the bytes a stream had
+    /// buffered when it was reset, which its final size does not count (RFC 9000 §4.5).
+    pub fn release(&mut self, n: u64) {
+        self.used = self.used.saturating_sub(n);
     }
 
     /// Takes a `MAX_DATA` / `MAX_STREAM_DATA`; a limit that does not increase is ignored

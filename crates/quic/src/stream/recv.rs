@@ -120,6 +120,17 @@ impl RecvBuffer {
         self.buffered
     }
 
+    /// Whether [`RecvBuffer::read`] would return something other than
+    /// [`Read::Blocked`]: in-order data, the end of the stream, or a reset not yet read.
+    pub fn is_readable(&self) -> bool {
+        match self.state {
+            RecvState::ResetRecvd => true,
+            RecvState::ResetRead | RecvState::DataRead => false,
+            RecvState::DataRecvd if Some(self.read) == self.final_size => true,
+            _ => self.segments.keys().next() == Some(&self.read),
+        }
+    }
+
     /// Separate pieces held.
     pub fn segments(&self) -> usize {
         self.segments.len()
@@ -170,6 +181,12 @@ impl RecvBuffer {
         self.check(end, fin)?;
         let grown = end.saturating_sub(self.max_received);
         if matches!(self.state, RecvState::ResetRecvd | RecvState::ResetRead) {
+            // Dropped, but still accounted: credit is counted once, and a FIN after a
+            // stop gives the final size that lets the stream close.
+            self.max_received = self.max_received.max(end);
+            if fin {
+                self.final_size = Some(end);
+            }
             return Ok(grown);
         }
         // Pieces of `data` that fill gaps, computed before changing anything so that a
@@ -398,6 +415,21 @@ mod tests {
         assert_eq!(e.code, Code::FINAL_SIZE_ERROR);
         assert_eq!(b.read(10), Read::Reset(7));
         assert_eq!(b.state(), RecvState::ResetRead);
+        // After a stop, late data is counted once and a FIN sets the final size.
+        let mut b = RecvBuffer::new(100, 16);
+        b.insert(0, Bytes::from_static(b"abc"), false).unwrap();
+        b.stop();
+        assert_eq!(
+            b.insert(0, Bytes::from_static(b"abcdef"), false).unwrap(),
+            3
+        );
+        assert_eq!(
+            b.insert(0, Bytes::from_static(b"abcdef"), false).unwrap(),
+            0
+        );
+        assert_eq!(b.final_size(), None);
+        assert_eq!(b.insert(6, Bytes::from_static(b"g"), true).unwrap(), 1);
+        assert_eq!(b.final_size(), Some(7));
         // A reset after all data arrived is ignored.
         let mut b = RecvBuffer::new(100, 16);
         b.insert(0, Bytes::from_static(b"abc"), true).unwrap();

@@ -153,6 +153,40 @@ impl SendBuffer {
         self.credit.poll_blocked()
     }
 
+    /// How many more bytes the peer's stream credit allows.
+    pub fn credit_available(&self) -> u64 {
+        self.credit.available()
+    }
+
+    /// The peer's stream limit (`MAX_STREAM_DATA`).
+    pub fn peer_limit(&self) -> u64 {
+        self.credit.limit()
+    }
+
+    /// How many more bytes [`SendBuffer::write`] would accept: buffer room and stream
+    /// credit, 0 once finished or reset.
+    pub fn writable(&self) -> u64 {
+        if self.fin || !matches!(self.state, SendState::Ready | SendState::Send) {
+            return 0;
+        }
+        self.max_buffer
+            .saturating_sub(self.buffered())
+            .min(self.credit.available())
+    }
+
+    /// The offset of the chunk [`SendBuffer::poll_chunk`] would return next, so that a
+    /// caller can size the frame header before taking it.
+    pub fn peek_offset(&self) -> Option<u64> {
+        if !self.has_pending() {
+            return None;
+        }
+        Some(match self.lost.first() {
+            Some(range) => range.start,
+            None if self.next < self.written => self.next,
+            None => self.written,
+        })
+    }
+
     /// Whether [`SendBuffer::poll_chunk`] has something to give.
     pub fn has_pending(&self) -> bool {
         matches!(self.state, SendState::Send)
