@@ -6,7 +6,9 @@
 //! - [`congestion`]: the [`Controller`] trait with [`NewReno`] (§7) and [`Cubic`]
 //!   (RFC 9438);
 //! - [`persistent`]: persistent congestion detection (§7.6);
-//! - [`pacer`]: a token-bucket pacer giving send times (§7.7).
+//! - [`pacer`]: a token-bucket pacer giving send times (§7.7);
+//! - [`sent`]: [`Recovery`], loss detection over the three packet number spaces: sent
+//!   packets, ACK processing, the loss detection timer and PTO probes (§6, Appendix A).
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -35,9 +37,11 @@ pub mod loss;
 pub mod pacer;
 pub mod persistent;
 pub mod rtt;
+pub mod sent;
 
 pub use congestion::{Controller, Cubic, NewReno};
 pub use loss::{Loss, is_lost, loss_time_threshold};
 pub use pacer::Pacer;
 pub use persistent::{LostPacket, is_persistent_congestion};
 pub use rtt::RttEstimator;
+pub use sent::{AckOutcome, Probe, Recovery, SentPacket};
