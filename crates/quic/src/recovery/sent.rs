@@ -431,6 +431,13 @@ impl<F> Recovery<F> {
             .next_send_time(now, bytes, window, self.rtt.smoothed())
     }
 
+    /// The path's maximum datagram size changed (after PMTU discovery): tells the
+    /// controller and restarts the pacer with the new size.
+    pub fn set_max_datagram_size(&mut self, size: u64) {
+        self.controller.set_max_datagram_size(size);
+        self.pacer = Pacer::new(size, DEFAULT_BURST);
+    }
+
     /// The peer's `max_ack_delay`, once known (zero until then, and always zero for the
     /// Initial and Handshake spaces, RFC 9002 §6.2.1).
     pub fn set_max_ack_delay(&mut self, d: Duration) {
@@ -549,8 +556,10 @@ impl<F> Recovery<F> {
     /// (RFC 9000 §13.1); numbers below it that are no longer tracked (already
     /// acknowledged, lost or forgotten) are ignored. `on_acked` receives each newly
     /// acknowledged packet (in packet number order) and `on_lost` each packet this ACK
-    /// makes lost (§6.1). The RTT is sampled only when the largest acknowledged packet is
-    /// newly acknowledged and an ack-eliciting packet was newly acknowledged (§5.1); the
+    /// makes lost (§6.1), in packet number order, ACK-only packets included (they count
+    /// in [`AckOutcome::lost`] too but not toward the congestion controller). The RTT is
+    /// sampled only when the largest acknowledged packet is newly acknowledged and an
+    /// ack-eliciting packet was newly acknowledged (§5.1); the
     /// ACK delay is ignored in the Initial and Handshake spaces and capped at
     /// `max_ack_delay` once the handshake is confirmed (§5.3). An increased ECN-CE count
     /// is a congestion event (§7.1). Unless this client's address is not yet validated,
@@ -581,7 +590,6 @@ impl<F> Recovery<F> {
             );
         }
         s.largest_acked = Some(s.largest_acked.map_or(ack.largest, |l| l.max(ack.largest)));
-        self.timer_base = Some(now);
 
         let mut acked = mem::take(&mut self.acked);
         acked.clear();
@@ -591,6 +599,8 @@ impl<F> Recovery<F> {
             self.acked = acked;
             return Ok(AckOutcome::default());
         };
+        // A.7: only an ACK that acknowledges something new resets the timer.
+        self.timer_base = Some(now);
         let largest_pn = largest.pn;
         let largest_sent_at = largest.time_sent;
         let mut outcome = AckOutcome {
