@@ -377,7 +377,16 @@ fn client_anti_deadlock_pto() {
         ms(0),
         t0 + ms(100),
     );
-    assert!(r.timeout().is_some());
+    assert_eq!(r.timeout(), Some(t0 + ms(400)));
+    // A duplicate ACK acknowledges nothing new and does not push the probe back (A.7).
+    recv_ack(
+        &mut r,
+        Space::Initial,
+        &ack_of(&[0..=0]),
+        ms(0),
+        t0 + ms(350),
+    );
+    assert_eq!(r.timeout(), Some(t0 + ms(400)));
     r.set_peer_address_validated();
     assert_eq!(r.timeout(), None);
     // Before anything is sent there is no timer either.
