@@ -9,6 +9,8 @@
 //! - [`pacer`]: a token-bucket pacer giving send times (§7.7);
 //! - [`received`]: received packet numbers, when to ACK and the ACK frame
 //!   (RFC 9000 §13.2, RFC 9002 §3).
+//! - [`sent`]: [`Recovery`], loss detection over the three packet number spaces: sent
+//!   packets, ACK processing, the loss detection timer and PTO probes (§6, Appendix A).
 //!
 //! ```
 //! use std::time::{Duration, Instant};
@@ -38,6 +40,7 @@ pub mod pacer;
 pub mod persistent;
 pub mod received;
 pub mod rtt;
+pub mod sent;
 
 pub use congestion::{Controller, Cubic, NewReno};
 pub use loss::{Loss, is_lost, loss_time_threshold};
@@ -45,3 +48,4 @@ pub use pacer::Pacer;
 pub use persistent::{LostPacket, is_persistent_congestion};
 pub use received::ReceivedPackets;
 pub use rtt::RttEstimator;
+pub use sent::{AckOutcome, Probe, Recovery, SentPacket};
