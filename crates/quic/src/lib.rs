@@ -36,9 +36,11 @@
 
 pub mod cid;
 pub mod cids;
+pub mod conn;
 pub mod crypto;
 pub mod datagram;
 pub mod ecn;
+pub mod endpoint;
 pub mod error;
 pub mod frame;
 pub mod level;
@@ -52,8 +54,10 @@ pub mod version;
 
 pub use cid::{ConnectionId, ConnectionIdGenerator, RandomConnectionIds};
 pub use cids::{CidSent, LocalCids, RemoteCids, RoutingChange};
+pub use conn::{ClientConfig, Connection, Event, ServerConfig, Transmit, TransportConfig};
 pub use datagram::{DatagramConfig, DatagramError, Datagrams, DropPolicy};
 pub use ecn::Ecn;
+pub use endpoint::{ConnectionHandle, Endpoint, EndpointConfig, EndpointEvent};
 pub use error::{Code, TransportError};
 pub use frame::{Frame, FrameType};
 pub use level::{Level, Side, Space};

