@@ -418,6 +418,19 @@ impl Endpoint {
         }
         let mut cid_gen = (self.config.cid_generator)();
         let local_cid = cid_gen.generate(&mut *self.rng);
+        // RFC 9000 §8.1.3: a token the client may use on its next connection.
+        let new_token = setup
+            .token_key
+            .seal(
+                &AddressToken {
+                    kind: TokenKind::NewToken,
+                    address: remote,
+                    issued: ms,
+                },
+                &mut *self.rng,
+            )
+            .ok()
+            .map(bytes::Bytes::from);
         let handshake = ServerHandshake {
             version,
             remote,
@@ -427,6 +440,7 @@ impl Endpoint {
             local_cid,
             retry_scid,
             address_validated: validated,
+            new_token,
         };
         let rng = (self.config.connection_random)(self.rng.next_u64());
         let Ok(conn) = Connection::server(

@@ -86,6 +86,7 @@ impl Connection {
         if self.side == Side::Server {
             // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes.
             self.handshake_done_pending = true;
+            self.new_token_pending = self.new_token.is_some();
             self.confirm_handshake(now);
         }
         self.local_cids.issue(&mut *self.cid_gen, &mut *self.rng);

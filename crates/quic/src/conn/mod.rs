@@ -138,7 +138,7 @@ enum State {
 
 /// The handshake facts a server connection is created with (the endpoint knows them
 /// from the client's first Initial, and from the Retry token if there was one).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ServerHandshake {
     /// The version of the client's Initial.
     pub version: Version,
@@ -158,6 +158,9 @@ pub struct ServerHandshake {
     pub retry_scid: Option<ConnectionId>,
     /// Whether the client's address is validated already (a valid token).
     pub address_validated: bool,
+    /// A token for the client's next connection, sent in `NEW_TOKEN` once the handshake
+    /// is confirmed (RFC 9000 §8.1.3).
+    pub new_token: Option<Bytes>,
 }
 
 /// What a server connection needs besides the handshake facts.
@@ -203,6 +206,10 @@ pub struct Connection {
     handshake_confirmed: bool,
     /// Server: `HANDSHAKE_DONE` still to be sent (or re-sent after loss).
     handshake_done_pending: bool,
+    /// Server: the token for the client's next connection, and whether it is (again)
+    /// to be sent.
+    new_token: Option<Bytes>,
+    new_token_pending: bool,
     /// Anti-amplification (RFC 9000 §8.1): a server sends at most 3× what it received
     /// from an unvalidated address.
     address_validated: bool,
@@ -366,6 +373,7 @@ impl Connection {
             now,
         );
         conn.retry_scid = handshake.retry_scid;
+        conn.new_token = handshake.new_token;
         conn.peer_initial_scid = Some(handshake.client_scid);
         conn.address_validated = handshake.address_validated;
         // Recovery's anti-deadlock rules are the client's (RFC 9002 §6.2.2.1).
@@ -429,6 +437,8 @@ impl Connection {
             peer_params: None,
             handshake_confirmed: false,
             handshake_done_pending: false,
+            new_token: None,
+            new_token_pending: false,
             address_validated: side == Side::Client,
             bytes_received: 0,
             bytes_sent: 0,
@@ -857,6 +867,9 @@ impl Connection {
         if frames.handshake_done {
             // Idempotent: sent again even if a later copy was acknowledged.
             self.handshake_done_pending = true;
+        }
+        if frames.new_token {
+            self.new_token_pending = true;
         }
     }
 }

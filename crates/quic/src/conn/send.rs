@@ -125,6 +125,7 @@ impl Connection {
             return false;
         }
         self.handshake_done_pending
+            || self.new_token_pending
             || self.path_response.is_some()
             || self.ping_pending
             || self.local_cids.has_pending()
@@ -452,6 +453,17 @@ impl Connection {
             self.handshake_done_pending = false;
             sent.handshake_done = true;
             wrote = true;
+        }
+        if self.new_token_pending
+            && let Some(token) = &self.new_token
+        {
+            let frame = Frame::NewToken(token.clone());
+            if frame.encoded_len() <= room(buf) {
+                let _ = frame.write(buf);
+                self.new_token_pending = false;
+                sent.new_token = true;
+                wrote = true;
+            }
         }
         if let Some(data) = self.path_response
             && room(buf) >= 9

@@ -81,6 +81,8 @@ pub(crate) struct SentFrames {
     pub(super) remote_cids: Vec<CidSent>,
     /// `HANDSHAKE_DONE`.
     pub(super) handshake_done: bool,
+    /// `NEW_TOKEN`.
+    pub(super) new_token: bool,
 }
 
 /// The three spaces, indexed by [`Space`].

@@ -124,6 +124,7 @@ impl Pair {
             local_cid: ConnectionId::new(&[7; 8]).unwrap(),
             retry_scid: None,
             address_validated: validated,
+            new_token: None,
         };
         let mut server = Connection::server(
             now,
