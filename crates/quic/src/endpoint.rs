@@ -374,44 +374,12 @@ impl Endpoint {
             return;
         };
         let ms = self.token_time(now);
-        let mut validated = false;
-        let mut original_dcid = dcid;
-        let mut retry_scid = None;
-        if !token.is_empty() {
-            match setup
-                .token_key
-                .validate(token, remote, ms, &setup.token_lifetimes)
-            {
-                Ok(AddressToken {
-                    kind:
-                        TokenKind::Retry {
-                            original_dcid: odcid,
-                            retry_scid: rscid,
-                        },
-                    ..
-                }) => {
-                    if rscid != dcid {
-                        self.stats.dropped = self.stats.dropped.saturating_add(1);
-                        return;
-                    }
-                    validated = true;
-                    original_dcid = odcid;
-                    retry_scid = Some(rscid);
-                }
-                Ok(_) => validated = true,
-                Err(
-                    TokenError::Invalid { claims_retry: true }
-                    | TokenError::AddressMismatch { retry: true }
-                    | TokenError::Expired { retry: true },
-                ) => {
-                    // RFC 9000 §8.1.2 would have us close with INVALID_TOKEN; dropping
-                    // lets the client time out the same way without a connection state.
-                    self.stats.dropped = self.stats.dropped.saturating_add(1);
-                    return;
-                }
-                Err(_) => {}
-            }
-        }
+        let Some((validated, original_dcid, retry_scid)) =
+            Self::check_token(&setup, token, remote, ms, dcid)
+        else {
+            self.stats.dropped = self.stats.dropped.saturating_add(1);
+            return;
+        };
         if setup.retry && !validated {
             self.send_retry(now, remote, version, dcid, scid, &setup);
             return;
@@ -464,6 +432,44 @@ impl Endpoint {
             conn.handle_datagram(now, remote, ecn, datagram);
         }
         self.sync(index);
+    }
+
+    /// What a client Initial's token says (RFC 9000 §8.1.2, §8.1.3): whether the address
+    /// is validated, the original Destination Connection ID and the Retry's Source
+    /// Connection ID; `None` to drop the Initial.
+    fn check_token(
+        setup: &ServerSetup,
+        token: &[u8],
+        remote: SocketAddr,
+        ms: u64,
+        dcid: ConnectionId,
+    ) -> Option<(bool, ConnectionId, Option<ConnectionId>)> {
+        if token.is_empty() {
+            return Some((false, dcid, None));
+        }
+        match setup
+            .token_key
+            .validate(token, remote, ms, &setup.token_lifetimes)
+        {
+            Ok(AddressToken {
+                kind:
+                    TokenKind::Retry {
+                        original_dcid,
+                        retry_scid,
+                    },
+                ..
+            }) => (retry_scid == dcid).then_some((true, original_dcid, Some(retry_scid))),
+            Ok(_) => Some((true, dcid, None)),
+            // RFC 9000 §8.1.2 would have us close with INVALID_TOKEN; dropping lets the
+            // client time out the same way without connection state.
+            Err(
+                TokenError::Invalid { claims_retry: true }
+                | TokenError::AddressMismatch { retry: true }
+                | TokenError::Expired { retry: true },
+            ) => None,
+            // A stale or foreign NEW_TOKEN token: as if there were none.
+            Err(_) => Some((false, dcid, None)),
+        }
     }
 
     fn send_retry(

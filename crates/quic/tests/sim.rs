@@ -736,7 +736,7 @@ fn connection_id_rotation_keeps_the_connection() {
     assert!(server_conn.local_cids().all(|cid| cid.to_vec() != old));
 }
 
-/// Collects the server's NEW_TOKEN, then opens a second connection with it.
+/// Collects the server's `NEW_TOKEN`, then opens a second connection with it.
 struct TokenReuser {
     config: ClientConfig,
     token: Option<Bytes>,
