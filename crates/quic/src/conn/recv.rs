@@ -214,9 +214,11 @@ impl Connection {
                 self.remote_cids.set_initial(scid);
             }
         }
-        let payload = packet
-            .freeze()
-            .slice(header_len..header_len.saturating_add(plain_len));
+        let payload_end = header_len.saturating_add(plain_len);
+        if payload_end > packet.len() {
+            return Err(Skip::Packet);
+        }
+        let payload = packet.freeze().slice(header_len..payload_end);
         let ack_eliciting = match self.handle_frames(now, parsed.level, payload, &parsed.dcid) {
             Ok(eliciting) => eliciting,
             Err(e) => {
