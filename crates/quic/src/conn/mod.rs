@@ -782,7 +782,23 @@ impl Connection {
             self.lost_scratch = lost;
             if let Some(probe) = probe {
                 let (space, count) = space::probe_target(probe);
-                self.spaces[space].probes = count;
+                let sp = &mut self.spaces[space];
+                sp.probes = count;
+                // RFC 9002 §6.2.4: probes carry the data the peer may lack; in the
+                // handshake spaces that is every unacknowledged CRYPTO byte.
+                if space == Space::Data {
+                    // Elsewhere, the oldest packet's data goes again (it may be the one
+                    // lost; the original's ack, if it comes, is harmless).
+                    if let Some(frames) = self
+                        .recovery
+                        .oldest_unacked(space)
+                        .map(|p| p.frames.clone())
+                    {
+                        self.on_packet_lost(space, &frames);
+                    }
+                } else {
+                    sp.crypto_send.retransmit_unacked();
+                }
             }
         }
     }

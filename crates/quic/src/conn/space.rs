@@ -67,7 +67,7 @@ impl PacketSpace {
 }
 
 /// What one sent packet carried that matters when it is acknowledged or lost.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct SentFrames {
     /// The Largest Acknowledged of an ACK frame it carried (RFC 9000 §13.2.4).
     pub(super) ack_largest: Option<u64>,

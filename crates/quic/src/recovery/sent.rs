@@ -292,6 +292,16 @@ impl<F> Recovery<F> {
         state(&self.spaces, space).ack_eliciting > 0
     }
 
+    /// The oldest ack-eliciting packet of `space` not yet acknowledged or declared lost:
+    /// the one whose data a PTO probe should carry again (RFC 9002 §6.2.4).
+    pub fn oldest_unacked(&self, space: Space) -> Option<&SentPacket<F>> {
+        state(&self.spaces, space)
+            .sent
+            .iter()
+            .filter_map(|slot| slot.packet.as_ref())
+            .find(|packet| packet.ack_eliciting)
+    }
+
     /// The number of probe timeouts in a row without an acknowledgement (RFC 9002 §6.2.1).
     pub fn pto_count(&self) -> u32 {
         self.pto_count

@@ -331,6 +331,13 @@ impl SendBuffer {
         self.settle();
     }
 
+    /// Queues everything sent and not yet acknowledged to be sent again, ahead of new
+    /// data: what a PTO probe should carry when the peer may lack it (RFC 9002 §6.2.4).
+    pub fn retransmit_unacked(&mut self) {
+        let len = self.next.saturating_sub(self.base);
+        self.on_lost(self.base, len, false);
+    }
+
     /// Abandons the stream with application error `code` (RFC 9000 §3.1, §19.4): frees
     /// all data and returns the final size for the `RESET_STREAM` frame (the highest
     /// offset sent), or `None` when the stream is already finished or reset.
