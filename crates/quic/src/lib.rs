@@ -1,7 +1,13 @@
-//! Sans-IO QUIC (RFC 9000, RFC 9001, RFC 9221, RFC 9369): the wire format, packet
-//! protection and the TLS 1.3 handshake (through rustls' `quic` module on ring).
+//! Sans-IO QUIC (RFC 9000, RFC 9001, RFC 9002, RFC 9221, RFC 9369): connections and an
+//! endpoint that consume datagrams and produce them, with the TLS 1.3 handshake through
+//! rustls' `quic` module on ring. Time and randomness come from the caller.
 //!
-//! Built bottom up, one concern per module:
+//! - [`conn`]: [`Connection`], one connection of either side: handshake, streams,
+//!   datagrams, loss recovery, congestion control, key updates, closing;
+//! - [`endpoint`]: [`Endpoint`], the connections of one socket: routing by connection
+//!   ID, accepting, Version Negotiation, Retry, stateless resets, a connection cap.
+//!
+//! They are built bottom up, one concern per module:
 //!
 //! - [`version`]: QUIC versions and the long-header type bits of v1 and v2;
 //! - [`level`]: encryption levels, packet number spaces and the two sides;
@@ -20,10 +26,13 @@
 //!   numbers, coalesced datagrams, and header, Version Negotiation and Retry builders;
 //! - [`crypto`]: Initial keys, header and packet protection, key updates, the Retry
 //!   integrity tag and the TLS 1.3 session over rustls' `quic` module;
-//! - [`recovery`]: RTT estimation, PTO, loss thresholds, persistent congestion, pacing, and the `NewReno` and CUBIC
-//!   congestion controllers behind one trait (RFC 9002, RFC 9438);
+//! - [`recovery`]: RTT estimation, PTO, loss thresholds, persistent congestion, pacing,
+//!   the `NewReno` and CUBIC congestion controllers behind one trait (RFC 9002,
+//!   RFC 9438), received-packet tracking with the ACK rules, and loss detection over the
+//!   three packet number spaces;
 //! - [`stream`]: stream IDs and limits, receive reassembly, send buffers with
-//!   retransmission, and flow-control credit with window auto-tuning;
+//!   retransmission, flow-control credit with window auto-tuning, and the
+//!   per-connection stream table with its priority scheduler;
 //! - [`ecn`]: ECN codepoints of datagrams;
 //! - [`datagram`]: the bounded DATAGRAM send and receive queues (RFC 9221).
 //!
