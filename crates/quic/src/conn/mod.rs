@@ -228,6 +228,8 @@ pub struct Connection {
     ping_pending: bool,
     path_response: Option<[u8; 8]>,
     pacing_until: Option<Instant>,
+    /// The pacer's send time for the datagram being built.
+    pace_at: Instant,
     close_frame: Option<ConnectionClose>,
     close_pending: bool,
     close_reason: Option<CloseReason>,
@@ -450,6 +452,7 @@ impl Connection {
             ping_pending: false,
             path_response: None,
             pacing_until: None,
+            pace_at: now,
             close_frame: None,
             close_pending: false,
             close_reason: None,

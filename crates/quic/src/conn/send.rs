@@ -44,12 +44,15 @@ impl Connection {
         let full = self.max_datagram_size;
         let mut segment: Option<usize> = None;
         let mut count = 0usize;
+        let mut send_time = None;
         loop {
             let limit = segment.unwrap_or(full);
             let Some(size) = self.write_datagram(now, buf, limit, false) else {
                 break;
             };
             count = count.saturating_add(1);
+            // The batch leaves when its first datagram may (the pacer allows bursts).
+            send_time.get_or_insert(self.pace_at.max(now));
             let seg = *segment.get_or_insert(size);
             if size < seg || size < full || count >= self.config.max_batch {
                 break;
@@ -63,7 +66,7 @@ impl Connection {
             ecn: Ecn::NotEct,
             size: buf.len(),
             segment_size: segment.filter(|_| count > 1),
-            send_time: now,
+            send_time: send_time.unwrap_or(now),
         })
     }
 
@@ -84,8 +87,10 @@ impl Connection {
         })
     }
 
-    /// Whether the congestion window and the pacer let ack-eliciting data go now.
+    /// Whether the congestion window and the pacer let ack-eliciting data go now (or
+    /// within the pacing lookahead: then `pace_at` says when).
     fn data_allowed(&mut self, now: Instant) -> bool {
+        self.pace_at = now;
         if self.recovery.congestion_available() == 0 {
             return false;
         }
@@ -94,6 +99,7 @@ impl Connection {
             self.pacing_until = Some(at);
             return false;
         }
+        self.pace_at = at;
         true
     }
 

@@ -486,3 +486,43 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn keep_alive_outlives_the_idle_timeout() {
+    let transport = TransportConfig {
+        idle_timeout: Some(Duration::from_secs(5)),
+        keep_alive: Some(Duration::from_secs(2)),
+        ..TransportConfig::default()
+    };
+    let mut p = Pair::new(transport);
+    p.handshake();
+    let start = p.now;
+    p.run_until(|p| p.now - start > Duration::from_secs(30), 10_000);
+    assert!(!p.client.is_closing() && !p.server.is_closing());
+}
+
+#[test]
+fn paced_datagrams_carry_their_send_time() {
+    let transport = TransportConfig {
+        pacing_lookahead: Duration::from_millis(50),
+        ..TransportConfig::default()
+    };
+    let mut p = Pair::new(transport);
+    p.handshake();
+    let id = p.client.open_stream(Dir::Uni).unwrap();
+    p.client
+        .stream_write(id, &Bytes::from(vec![1u8; 200_000]))
+        .unwrap();
+    let mut buf = Vec::new();
+    let mut times = Vec::new();
+    while let Some(t) = p.client.poll_transmit(p.now, &mut buf) {
+        assert!(t.send_time >= p.now && t.send_time <= p.now + Duration::from_millis(50));
+        times.push(t.send_time);
+    }
+    // Past the burst allowance, the pacer spreads the window over the RTT.
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    assert!(
+        times.last().unwrap() > &p.now,
+        "some datagrams are paced later"
+    );
+}
