@@ -59,6 +59,12 @@ const RESET: u8 = b'R';
 const OPEN: u8 = b'O';
 /// Close the connection with the argument as the application code.
 const CLOSE: u8 = b'C';
+/// Ask the peer to stop sending on this stream (`STOP_SENDING`) with the argument as
+/// the code.
+const STOP: u8 = b'T';
+/// Retire our connection IDs and move to a fresh one of the peer's; answer "ok" (or
+/// "no" when there was none spare) and finish.
+const ROTATE: u8 = b'X';
 
 fn command(cmd: u8, arg: u64) -> Vec<u8> {
     let mut v = vec![cmd];
@@ -118,6 +124,8 @@ struct Report {
     datagrams: usize,
     datagram_errors: usize,
     resets_seen: Vec<u64>,
+    stops_seen: Vec<u64>,
+    rotations: usize,
     own_streams_ok: usize,
     own_streams_bad: usize,
     errors: Vec<String>,
@@ -133,6 +141,7 @@ enum Kind {
     Reset,
     Open,
     Close,
+    Other,
 }
 
 /// A stream the peer opened, and what we do on it.
@@ -201,6 +210,12 @@ impl Agent {
                     self.report.alpn = conn.alpn().map(<[u8]>::to_vec);
                 }
                 Event::Closed(reason) => self.report.close = Some(reason),
+                Event::Stream(StreamEvent::Stopped { id, code }) => {
+                    self.report.stops_seen.push(code);
+                    if let Some(job) = self.jobs.get_mut(&id) {
+                        job.finished = true;
+                    }
+                }
                 Event::Stream(
                     StreamEvent::Opened { id }
                     | StreamEvent::Readable { id }
@@ -244,7 +259,8 @@ impl Agent {
         if self.jobs.get(&id).is_some_and(|j| j.read_done) {
             return;
         }
-        loop {
+        // Until a command (STOP) ends our reading.
+        while !self.jobs.get(&id).is_some_and(|j| j.read_done) {
             match conn.stream_read(id, 1 << 16) {
                 Ok(Read::Data(d)) => self.on_data(now, conn, id, d),
                 Ok(Read::Finished) => {
@@ -355,9 +371,24 @@ impl Agent {
                     conn.close(now, arg, b"stator closes");
                     Kind::Close
                 }
+                STOP => {
+                    if let Err(e) = conn.stream_stop(id, arg) {
+                        self.report.errors.push(format!("stop {id:?}: {e:?}"));
+                    }
+                    job.read_done = true;
+                    Kind::Other
+                }
+                ROTATE => {
+                    let rotated = conn.rotate_connection_ids();
+                    self.report.rotations += usize::from(rotated);
+                    let answer: &'static [u8] = if rotated { b"ok" } else { b"no" };
+                    job.out.push_back(Bytes::from_static(answer));
+                    job.fin = true;
+                    Kind::Other
+                }
                 other => {
                     self.report.errors.push(format!("unknown command {other}"));
-                    Kind::Reset
+                    Kind::Other
                 }
             };
             job.kind = Some(kind);
@@ -922,7 +953,7 @@ fn retry_test(role: Role) {
     }
 }
 
-/// Each side resets a stream; the other sees the code.
+/// Each side resets a stream and stops one; the other sees the codes.
 fn reset_test(role: Role) {
     let run = run(role, false, |conn| async move {
         let (mut send, mut recv) = conn.open_bi().await.unwrap();
@@ -933,13 +964,69 @@ fn reset_test(role: Role) {
             other => panic!("quinn read {other:?}"),
         }
         send.reset(quinn::VarInt::from_u32(0x88)).unwrap();
+        // STOP_SENDING from the stator side: quinn's send side learns the code.
+        let (mut send, _recv) = conn.open_bi().await.unwrap();
+        send.write_all(&command(STOP, 0x99)).await.unwrap();
+        let stopped = tokio::time::timeout(Duration::from_secs(5), send.stopped())
+            .await
+            .expect("no STOP_SENDING came");
+        assert_eq!(stopped.unwrap(), Some(quinn::VarInt::from_u32(0x99)));
+        // STOP_SENDING from quinn in the middle of a long send.
+        let (mut send, mut recv) = conn.open_bi().await.unwrap();
+        send.write_all(&command(SEND, 64 * MIB)).await.unwrap();
+        send.finish().unwrap();
+        let mut got = 0;
+        while got < MIB {
+            got += recv
+                .read_chunk(usize::MAX, true)
+                .await
+                .unwrap()
+                .unwrap()
+                .bytes
+                .len() as u64;
+        }
+        recv.stop(quinn::VarInt::from_u32(0xaa)).unwrap();
         // A round trip after the reset, so the stator side has seen it before the close.
         echo(&conn, Bytes::from_static(b"after the resets")).await;
         quinn_close(&conn, 0x9);
     });
     check_report(&run.report);
     assert_eq!(run.report.resets_seen, vec![0x88], "{:?}", run.report);
+    assert_eq!(run.report.stops_seen, vec![0xaa], "{:?}", run.report);
     assert_peer_closed(&run.report, 0x9);
+}
+
+/// The stator side retires its connection IDs and moves to fresh ones of quinn's, a
+/// few times during a transfer (RFC 9000 §5.1).
+fn rotation_test(role: Role) {
+    let run = run(role, false, |conn| async move {
+        let (mut send, mut recv) = conn.open_bi().await.unwrap();
+        send.write_all(&command(SEND, 16 * MIB)).await.unwrap();
+        send.finish().unwrap();
+        let mut ctx = digest::Context::new(&digest::SHA256);
+        let mut got = 0u64;
+        let mut next_rotation = 2 * MIB;
+        let mut answers = Vec::new();
+        while let Some(chunk) = recv.read_chunk(usize::MAX, true).await.unwrap() {
+            ctx.update(&chunk.bytes);
+            got += chunk.bytes.len() as u64;
+            if got >= next_rotation && next_rotation <= 8 * MIB {
+                next_rotation += 2 * MIB;
+                let (mut s, mut r) = conn.open_bi().await.unwrap();
+                s.write_all(&command(ROTATE, 0)).await.unwrap();
+                s.finish().unwrap();
+                answers.push(r.read_to_end(8).await.unwrap());
+            }
+        }
+        assert_eq!(got, 16 * MIB);
+        assert_eq!(ctx.finish().as_ref(), &pattern_hash(16 * MIB)[..]);
+        assert_eq!(answers, vec![b"ok".to_vec(); 4]);
+        echo(&conn, Bytes::from_static(b"after the rotations")).await;
+        quinn_close(&conn, 0x5);
+    });
+    check_report(&run.report);
+    assert_eq!(run.report.rotations, 4);
+    assert_peer_closed(&run.report, 0x5);
 }
 
 // ----- quinn client, stator server -----
@@ -984,6 +1071,11 @@ fn quinn_client_stream_resets_both_ways() {
     reset_test(Role::QuinnClient);
 }
 
+#[test]
+fn quinn_client_follows_stator_cid_rotation() {
+    rotation_test(Role::QuinnClient);
+}
+
 // ----- stator client, quinn server -----
 
 #[test]
@@ -1024,4 +1116,9 @@ fn quinn_server_with_retry() {
 #[test]
 fn quinn_server_stream_resets_both_ways() {
     reset_test(Role::QuinnServer);
+}
+
+#[test]
+fn quinn_server_follows_stator_cid_rotation() {
+    rotation_test(Role::QuinnServer);
 }
