@@ -62,6 +62,9 @@ const CLOSE: u8 = b'C';
 /// Ask the peer to stop sending on this stream (`STOP_SENDING`) with the argument as
 /// the code.
 const STOP: u8 = b'T';
+/// Send one datagram of the argument's size or the largest allowed if smaller; answer
+/// its size (8 bytes) and finish.
+const DATAGRAM: u8 = b'D';
 /// Retire our connection IDs and move to a fresh one of the peer's; answer "ok" (or
 /// "no" when there was none spare) and finish.
 const ROTATE: u8 = b'X';
@@ -123,6 +126,7 @@ struct Report {
     forced_updates: u64,
     datagrams: usize,
     datagram_errors: usize,
+    max_datagram: usize,
     resets_seen: Vec<u64>,
     stops_seen: Vec<u64>,
     rotations: usize,
@@ -173,6 +177,9 @@ struct Agent {
     own: HashMap<StreamId, Own>,
     /// Per `OPEN` stream: own streams not yet echoed back.
     open_pending: HashMap<StreamId, usize>,
+    /// Per `OPEN` stream: the next stream's number and how many to open in all (opened
+    /// as the peer's stream limit allows).
+    to_open: Vec<(StreamId, usize, usize)>,
     transferred: u64,
     next_update_at: u64,
     want_update: bool,
@@ -236,6 +243,7 @@ impl Agent {
                 self.read(now, conn, id);
             }
         }
+        self.open_more(conn);
         let ids: Vec<StreamId> = self.jobs.keys().copied().collect();
         for id in ids {
             self.write(conn, id);
@@ -280,6 +288,31 @@ impl Agent {
                 }
             }
         }
+    }
+
+    /// Opens the streams `OPEN` commands asked for, as far as the peer's limit allows.
+    fn open_more(&mut self, conn: &mut stator_quic::Connection) {
+        for (parent, next, n) in &mut self.to_open {
+            while *next < *n {
+                let Some(own) = conn.open_stream(Dir::Bidi) else {
+                    break;
+                };
+                let sent = Bytes::from(format!("stream {next} of {n} from stator"));
+                let w = conn.stream_write(own, &sent).unwrap();
+                assert_eq!(w, sent.len());
+                conn.stream_finish(own).unwrap();
+                self.own.insert(
+                    own,
+                    Own {
+                        parent: *parent,
+                        sent,
+                        got: Vec::new(),
+                    },
+                );
+                *next += 1;
+            }
+        }
+        self.to_open.retain(|(_, next, n)| next < n);
     }
 
     fn read_own(&mut self, conn: &mut stator_quic::Connection, id: StreamId) {
@@ -346,25 +379,8 @@ impl Agent {
                 }
                 OPEN => {
                     let n = usize::try_from(arg).unwrap();
-                    for i in 0..n {
-                        let Some(own) = conn.open_stream(Dir::Bidi) else {
-                            self.report.errors.push(format!("open {i}: at the limit"));
-                            break;
-                        };
-                        let sent = Bytes::from(format!("stream {i} of {n} from stator"));
-                        let w = conn.stream_write(own, &sent).unwrap();
-                        assert_eq!(w, sent.len());
-                        conn.stream_finish(own).unwrap();
-                        self.own.insert(
-                            own,
-                            Own {
-                                parent: id,
-                                sent,
-                                got: Vec::new(),
-                            },
-                        );
-                        *self.open_pending.entry(id).or_default() += 1;
-                    }
+                    self.open_pending.insert(id, n);
+                    self.to_open.push((id, 0, n));
                     Kind::Open
                 }
                 CLOSE => {
@@ -376,6 +392,18 @@ impl Agent {
                         self.report.errors.push(format!("stop {id:?}: {e:?}"));
                     }
                     job.read_done = true;
+                    Kind::Other
+                }
+                DATAGRAM => {
+                    let max = conn.max_datagram_size().unwrap_or(0);
+                    let size = max.min(usize::try_from(arg).unwrap());
+                    self.report.max_datagram = max;
+                    if conn.send_datagram(pattern_at(0, size as u64)).is_err() {
+                        self.report.datagram_errors += 1;
+                    }
+                    job.out
+                        .push_back(Bytes::copy_from_slice(&(size as u64).to_be_bytes()));
+                    job.fin = true;
                     Kind::Other
                 }
                 ROTATE => {
@@ -590,9 +618,9 @@ fn stator_client(certs: &common::Certs, server: SocketAddr) -> JoinHandle<Report
 
 // ----- the quinn side -----
 
-fn quinn_transport() -> Arc<quinn::TransportConfig> {
+fn quinn_transport(idle: Duration) -> Arc<quinn::TransportConfig> {
     let mut t = quinn::TransportConfig::default();
-    t.max_idle_timeout(Some(Duration::from_secs(10).try_into().unwrap()));
+    t.max_idle_timeout(Some(idle.try_into().unwrap()));
     Arc::new(t)
 }
 
@@ -626,6 +654,15 @@ where
     F: FnOnce(quinn::Connection) -> Fut,
     Fut: Future<Output = ()>,
 {
+    run_idle(role, retry, Duration::from_secs(10), scenario)
+}
+
+/// [`run`] with quinn's idle timeout `idle`.
+fn run_idle<F, Fut>(role: Role, retry: bool, idle: Duration, scenario: F) -> Run
+where
+    F: FnOnce(quinn::Connection) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let certs = common::certs();
     let rt = runtime();
     rt.block_on(async move {
@@ -637,7 +674,7 @@ where
                 tls.alpn_protocols = vec![ALPN.to_vec()];
                 let mut config =
                     quinn::ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).unwrap()));
-                config.transport_config(quinn_transport());
+                config.transport_config(quinn_transport(idle));
                 endpoint.set_default_client_config(config);
                 let conn = tokio::time::timeout(
                     Duration::from_secs(10),
@@ -662,7 +699,7 @@ where
                 let mut config = quinn::ServerConfig::with_crypto(Arc::new(
                     QuicServerConfig::try_from(tls).unwrap(),
                 ));
-                config.transport_config(quinn_transport());
+                config.transport_config(quinn_transport(idle));
                 let endpoint =
                     quinn::Endpoint::server(config, "127.0.0.1:0".parse().unwrap()).unwrap();
                 let stator = stator_client(&certs, endpoint.local_addr().unwrap());
@@ -842,21 +879,22 @@ fn transfer_test(role: Role, up: bool) {
     assert!(report.key_updates > report.forced_updates, "{report:?}");
 }
 
-async fn streams_scenario(conn: quinn::Connection) {
-    // quinn's 100 streams, all at once.
+/// Each side opens `n` bidirectional streams at once, the other echoes each. Beyond
+/// 100 both sides wait for `MAX_STREAMS` credit (both limits are 100).
+async fn streams_scenario(conn: quinn::Connection, n: u64) {
     let mut set = tokio::task::JoinSet::new();
-    for i in 0..100 {
+    for i in 0..n {
         let conn = conn.clone();
         set.spawn_local(async move {
             echo(&conn, Bytes::from(format!("stream {i} from quinn"))).await;
         });
     }
-    // The stator side's 100: quinn echoes each.
+    // The stator side's: quinn echoes each.
     let acceptor = {
         let conn = conn.clone();
         tokio::task::spawn_local(async move {
-            let mut n = 0;
-            while n < 100 {
+            let mut accepted = 0;
+            while accepted < n {
                 let (mut send, mut recv) = conn.accept_bi().await.unwrap();
                 tokio::task::spawn_local(async move {
                     let data = recv.read_to_end(1024).await.unwrap();
@@ -864,12 +902,12 @@ async fn streams_scenario(conn: quinn::Connection) {
                     send.finish().unwrap();
                     let _ = send.stopped().await;
                 });
-                n += 1;
+                accepted += 1;
             }
         })
     };
     let (mut send, mut recv) = conn.open_bi().await.unwrap();
-    send.write_all(&command(OPEN, 100)).await.unwrap();
+    send.write_all(&command(OPEN, n)).await.unwrap();
     send.finish().unwrap();
     assert_eq!(recv.read_to_end(16).await.unwrap(), b"ok");
     acceptor.await.unwrap();
@@ -879,14 +917,14 @@ async fn streams_scenario(conn: quinn::Connection) {
     quinn_close(&conn, 0x100);
 }
 
-fn streams_test(role: Role) {
-    let run = run(role, false, |conn| async move {
+fn streams_test(role: Role, n: u64) {
+    let run = run(role, false, move |conn| async move {
         tokio::task::LocalSet::new()
-            .run_until(streams_scenario(conn))
+            .run_until(streams_scenario(conn, n))
             .await;
     });
     check_report(&run.report);
-    assert_eq!(run.report.own_streams_ok, 100, "{:?}", run.report);
+    assert_eq!(run.report.own_streams_ok as u64, n, "{:?}", run.report);
     assert_eq!(run.report.own_streams_bad, 0);
     assert_peer_closed(&run.report, 0x100);
 }
@@ -903,6 +941,66 @@ async fn datagram_scenario(conn: quinn::Connection) {
         assert_eq!(back, d);
     }
     quinn_close(&conn, 0xd);
+}
+
+/// The largest datagram each side may send reaches the other: quinn's at its current
+/// path MTU, the stator side's at its own limit.
+async fn large_datagram_scenario(conn: quinn::Connection) {
+    // Let quinn's path MTU discovery settle first.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let max = conn.max_datagram_size().unwrap();
+    let d = pattern_at(3, max as u64);
+    conn.send_datagram(d.clone()).unwrap();
+    // The stator side may not echo one that large; it answers a DATAGRAM command.
+    let (mut send, mut recv) = conn.open_bi().await.unwrap();
+    send.write_all(&command(DATAGRAM, 65_535)).await.unwrap();
+    send.finish().unwrap();
+    let answer = recv.read_to_end(8).await.unwrap();
+    let size = u64::from_be_bytes(answer[..].try_into().unwrap());
+    loop {
+        let got = tokio::time::timeout(Duration::from_secs(5), conn.read_datagram())
+            .await
+            .expect("no datagram came")
+            .unwrap();
+        if got.len() as u64 == size {
+            assert_eq!(got, pattern_at(0, size));
+            break;
+        }
+        // The echo of quinn's own datagram, if the stator side could send it back.
+        assert_eq!(got, d);
+    }
+    assert!(
+        size >= 1200,
+        "the stator side sends datagrams of only {size} bytes"
+    );
+    quinn_close(&conn, 0xdd);
+}
+
+fn large_datagram_test(role: Role) {
+    let run = run(role, false, large_datagram_scenario);
+    check_report(&run.report);
+    // quinn's datagram arrived.
+    assert_eq!(run.report.datagrams, 1, "{:?}", run.report);
+    assert_peer_closed(&run.report, 0xdd);
+}
+
+/// Both sides time out an idle connection at the smaller of their idle timeouts
+/// (RFC 9000 §10.1): quinn's 1 s here, the stator side's 10 s.
+fn idle_test(role: Role) {
+    let started = Instant::now();
+    let run = run_idle(role, false, Duration::from_secs(1), |conn| async move {
+        let err = tokio::time::timeout(Duration::from_secs(5), conn.closed())
+            .await
+            .expect("quinn did not time out");
+        assert_eq!(err, quinn::ConnectionError::TimedOut);
+    });
+    check_report(&run.report);
+    assert_eq!(run.report.close, Some(CloseReason::IdleTimeout));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 fn datagram_test(role: Role) {
@@ -1048,12 +1146,27 @@ fn quinn_client_download_100_mib_with_key_updates() {
 
 #[test]
 fn quinn_client_100_concurrent_streams_each_way() {
-    streams_test(Role::QuinnClient);
+    streams_test(Role::QuinnClient, 100);
+}
+
+#[test]
+fn quinn_client_1000_streams_beyond_the_limits() {
+    streams_test(Role::QuinnClient, 1000);
 }
 
 #[test]
 fn quinn_client_datagrams_both_ways() {
     datagram_test(Role::QuinnClient);
+}
+
+#[test]
+fn quinn_client_largest_datagrams() {
+    large_datagram_test(Role::QuinnClient);
+}
+
+#[test]
+fn quinn_client_idle_timeout() {
+    idle_test(Role::QuinnClient);
 }
 
 #[test]
@@ -1095,12 +1208,27 @@ fn quinn_server_download_100_mib_with_key_updates() {
 
 #[test]
 fn quinn_server_100_concurrent_streams_each_way() {
-    streams_test(Role::QuinnServer);
+    streams_test(Role::QuinnServer, 100);
+}
+
+#[test]
+fn quinn_server_1000_streams_beyond_the_limits() {
+    streams_test(Role::QuinnServer, 1000);
 }
 
 #[test]
 fn quinn_server_datagrams_both_ways() {
     datagram_test(Role::QuinnServer);
+}
+
+#[test]
+fn quinn_server_largest_datagrams() {
+    large_datagram_test(Role::QuinnServer);
+}
+
+#[test]
+fn quinn_server_idle_timeout() {
+    idle_test(Role::QuinnServer);
 }
 
 #[test]
