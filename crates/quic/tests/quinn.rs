@@ -32,7 +32,9 @@ use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use ring::digest;
 use rustls::pki_types::ServerName;
 use stator_quic::conn::{ClientConfig, CloseReason, Event, ServerConfig, TransportConfig};
-use stator_quic::endpoint::{Endpoint, EndpointConfig, EndpointStats, ServerSetup};
+use stator_quic::endpoint::{
+    ConnectionHandle, Endpoint, EndpointConfig, EndpointStats, ServerSetup,
+};
 use stator_quic::stream::{Dir, Read, StreamEvent, StreamId};
 use stator_quic::{Ecn, ResetKey, TokenKey, TokenLifetimes};
 use stator_wire::rand::SeededRandom;
@@ -129,6 +131,8 @@ struct Report {
     max_datagram: usize,
     resets_seen: Vec<u64>,
     stops_seen: Vec<u64>,
+    /// `NEW_TOKEN`s received (client).
+    tokens: Vec<Bytes>,
     rotations: usize,
     own_streams_ok: usize,
     own_streams_bad: usize,
@@ -169,10 +173,8 @@ struct Own {
     got: Vec<u8>,
 }
 
-#[derive(Default)]
 struct Agent {
     report: Report,
-    started: bool,
     jobs: HashMap<StreamId, Job>,
     own: HashMap<StreamId, Own>,
     /// Per `OPEN` stream: own streams not yet echoed back.
@@ -185,13 +187,22 @@ struct Agent {
     want_update: bool,
 }
 
-impl Agent {
-    fn new() -> Agent {
+impl Default for Agent {
+    fn default() -> Agent {
         Agent {
+            report: Report::default(),
+            jobs: HashMap::new(),
+            own: HashMap::new(),
+            open_pending: HashMap::new(),
+            to_open: Vec::new(),
+            transferred: 0,
             next_update_at: KEY_UPDATE_EVERY,
-            ..Agent::default()
+            want_update: false,
         }
     }
+}
+
+impl Agent {
 
     /// Counts transferred bytes and asks for a key update every `KEY_UPDATE_EVERY`.
     fn count(&mut self, n: u64) {
@@ -203,12 +214,7 @@ impl Agent {
     }
 
     /// Acts on the connection; returns whether it ended.
-    fn wake(&mut self, now: Instant, endpoint: &mut Endpoint) -> bool {
-        let Some(handle) = endpoint.handles().next() else {
-            return self.started;
-        };
-        self.started = true;
-        let conn = endpoint.connection_mut(handle).unwrap();
+    fn wake(&mut self, now: Instant, conn: &mut stator_quic::Connection) -> bool {
         let mut readable = Vec::new();
         while let Some(event) = conn.poll_event() {
             match event {
@@ -217,6 +223,7 @@ impl Agent {
                     self.report.alpn = conn.alpn().map(<[u8]>::to_vec);
                 }
                 Event::Closed(reason) => self.report.close = Some(reason),
+                Event::NewToken(token) => self.report.tokens.push(token),
                 Event::Stream(StreamEvent::Stopped { id, code }) => {
                     self.report.stops_seen.push(code);
                     if let Some(job) = self.jobs.get_mut(&id) {
@@ -496,24 +503,50 @@ impl Agent {
     }
 }
 
-/// Runs `endpoint` on `socket` until the agent's connection ends (or `STATOR_LIMIT`).
-fn drive(socket: &UdpSocket, endpoint: &mut Endpoint, agent: &mut Agent) {
+/// Runs `endpoint` on `socket`, an agent per connection, until `conns` connections
+/// ended (or `STATOR_LIMIT`); returns their reports in the order they ended.
+fn drive(socket: &UdpSocket, endpoint: &mut Endpoint, conns: usize) -> Vec<Report> {
     let local = socket.local_addr().unwrap();
     let start = Instant::now();
     let mut buf = Vec::with_capacity(64 * 1024);
     let mut rx = vec![0u8; 65536];
+    let mut agents: HashMap<ConnectionHandle, Agent> = HashMap::new();
+    let mut reports = Vec::new();
     loop {
         let now = Instant::now();
         assert!(
             now - start < STATOR_LIMIT,
-            "the stator side ran out of time: {:?}",
-            agent.report
+            "the stator side ran out of time: {reports:?}"
         );
         if endpoint.poll_timeout().is_some_and(|t| t <= now) {
             endpoint.handle_timeout(now);
         }
-        if agent.wake(now, endpoint) {
-            return;
+        let handles: Vec<ConnectionHandle> = endpoint.handles().collect();
+        for handle in handles {
+            let conn = endpoint.connection_mut(handle).unwrap();
+            if conn.is_closed() && !agents.contains_key(&handle) {
+                continue;
+            }
+            let agent = agents.entry(handle).or_default();
+            if agent.wake(now, conn) {
+                let mut agent = agents.remove(&handle).unwrap();
+                agent.report.stats = endpoint.stats();
+                reports.push(agent.report);
+            }
+        }
+        // Connections the endpoint removed (closed) end their agents too.
+        let gone: Vec<ConnectionHandle> = agents
+            .keys()
+            .filter(|h| endpoint.connection(**h).is_none())
+            .copied()
+            .collect();
+        for handle in gone {
+            let mut agent = agents.remove(&handle).unwrap();
+            agent.report.stats = endpoint.stats();
+            reports.push(agent.report);
+        }
+        if reports.len() >= conns {
+            return reports;
         }
         endpoint.sync_all();
         while let Some(t) = endpoint.poll_transmit(now, &mut buf) {
@@ -568,9 +601,13 @@ fn stator_transport() -> Arc<TransportConfig> {
     })
 }
 
-/// A stator server on 127.0.0.1, running on its own thread until its first connection
-/// ends.
-fn stator_server(certs: &common::Certs, retry: bool) -> (SocketAddr, JoinHandle<Report>) {
+/// A stator server on 127.0.0.1, running on its own thread until `conns` connections
+/// ended.
+fn stator_server(
+    certs: &common::Certs,
+    retry: bool,
+    conns: usize,
+) -> (SocketAddr, JoinHandle<Vec<Report>>) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = socket.local_addr().unwrap();
     let mut config = EndpointConfig::new(ResetKey::new(b"interop server reset key"));
@@ -584,18 +621,18 @@ fn stator_server(certs: &common::Certs, retry: bool) -> (SocketAddr, JoinHandle<
         token_lifetimes: TokenLifetimes::default(),
     });
     let mut endpoint = Endpoint::new(config, Box::new(SeededRandom::new(1)));
-    let handle = std::thread::spawn(move || {
-        let mut agent = Agent::new();
-        drive(&socket, &mut endpoint, &mut agent);
-        agent.report.stats = endpoint.stats();
-        agent.report
-    });
+    let handle = std::thread::spawn(move || drive(&socket, &mut endpoint, conns));
     (addr, handle)
 }
 
 /// A stator client connecting to `server`, running on its own thread until the
-/// connection ends.
-fn stator_client(certs: &common::Certs, server: SocketAddr) -> JoinHandle<Report> {
+/// connection ends; with `again`, then once more with the first `NEW_TOKEN` the server
+/// sent.
+fn stator_client(
+    certs: &common::Certs,
+    server: SocketAddr,
+    again: bool,
+) -> JoinHandle<Vec<Report>> {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let mut config = ClientConfig::new(
         Arc::new(common::client_config(certs, false)),
@@ -609,10 +646,18 @@ fn stator_client(certs: &common::Certs, server: SocketAddr) -> JoinHandle<Report
     );
     endpoint.connect(Instant::now(), &config, server).unwrap();
     std::thread::spawn(move || {
-        let mut agent = Agent::new();
-        drive(&socket, &mut endpoint, &mut agent);
-        agent.report.stats = endpoint.stats();
-        agent.report
+        let mut reports = drive(&socket, &mut endpoint, 1);
+        if again {
+            let token = reports[0]
+                .tokens
+                .first()
+                .expect("no NEW_TOKEN came")
+                .to_vec();
+            config.token = Some(token);
+            endpoint.connect(Instant::now(), &config, server).unwrap();
+            reports.extend(drive(&socket, &mut endpoint, 1));
+        }
+        reports
     })
 }
 
@@ -668,7 +713,7 @@ where
     rt.block_on(async move {
         match role {
             Role::QuinnClient => {
-                let (addr, stator) = stator_server(&certs, retry);
+                let (addr, stator) = stator_server(&certs, retry, 1);
                 let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
                 let mut tls = common::client_config(&certs, false);
                 tls.alpn_protocols = vec![ALPN.to_vec()];
@@ -688,6 +733,8 @@ where
                 endpoint.wait_idle().await;
                 let report = tokio::task::spawn_blocking(move || stator.join().unwrap())
                     .await
+                    .unwrap()
+                    .pop()
                     .unwrap();
                 Run {
                     report,
@@ -702,7 +749,7 @@ where
                 config.transport_config(quinn_transport(idle));
                 let endpoint =
                     quinn::Endpoint::server(config, "127.0.0.1:0".parse().unwrap()).unwrap();
-                let stator = stator_client(&certs, endpoint.local_addr().unwrap());
+                let stator = stator_client(&certs, endpoint.local_addr().unwrap(), false);
                 let mut retried = false;
                 let accept = async {
                     let mut incoming = endpoint.accept().await.unwrap();
@@ -724,6 +771,8 @@ where
                 endpoint.wait_idle().await;
                 let report = tokio::task::spawn_blocking(move || stator.join().unwrap())
                     .await
+                    .unwrap()
+                    .pop()
                     .unwrap();
                 Run { report, retried }
             }
@@ -1125,6 +1174,75 @@ fn rotation_test(role: Role) {
     check_report(&run.report);
     assert_eq!(run.report.rotations, 4);
     assert_peer_closed(&run.report, 0x5);
+}
+
+/// Accepts every address-validation token once (enough for a test: quinn without its
+/// `bloom` feature would ignore `NEW_TOKEN` tokens).
+struct TokenLogForTests(std::sync::Mutex<HashSet<u128>>);
+
+impl quinn::TokenLog for TokenLogForTests {
+    fn check_and_insert(
+        &self,
+        nonce: u128,
+        _issued: std::time::SystemTime,
+        _lifetime: Duration,
+    ) -> Result<(), quinn::TokenReuseError> {
+        if self.0.lock().unwrap().insert(nonce) {
+            Ok(())
+        } else {
+            Err(quinn::TokenReuseError)
+        }
+    }
+}
+
+/// A stator client is sent through Retry by a quinn server, takes the `NEW_TOKEN` quinn
+/// sends, and with it connects again without Retry (RFC 9000 §8.1.3).
+#[test]
+fn quinn_server_new_token_spares_a_retry() {
+    let certs = common::certs();
+    runtime().block_on(async move {
+        let tls = common::server_config(&certs, &[ALPN], false);
+        let mut config =
+            quinn::ServerConfig::with_crypto(Arc::new(QuicServerConfig::try_from(tls).unwrap()));
+        config.transport_config(quinn_transport(Duration::from_secs(10)));
+        let mut tokens = quinn::ValidationTokenConfig::default();
+        tokens
+            .log(Arc::new(TokenLogForTests(std::sync::Mutex::default())))
+            .sent(1);
+        config.validation_token_config(tokens);
+        let endpoint = quinn::Endpoint::server(config, "127.0.0.1:0".parse().unwrap()).unwrap();
+        let stator = stator_client(&certs, endpoint.local_addr().unwrap(), true);
+        // First connection: no token, so Retry.
+        let incoming = endpoint.accept().await.unwrap();
+        assert!(!incoming.remote_address_validated());
+        incoming.retry().unwrap();
+        let incoming = endpoint.accept().await.unwrap();
+        assert!(incoming.remote_address_validated());
+        let conn = incoming.await.unwrap();
+        echo(&conn, Bytes::from_static(b"first")).await;
+        // Give quinn's NEW_TOKEN time to arrive before closing.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        quinn_close(&conn, 1);
+        // Second connection: the token validates the address at once.
+        let incoming = tokio::time::timeout(Duration::from_secs(10), endpoint.accept())
+            .await
+            .expect("no second connection")
+            .unwrap();
+        assert!(incoming.remote_address_validated());
+        let conn = incoming.await.unwrap();
+        echo(&conn, Bytes::from_static(b"second")).await;
+        quinn_close(&conn, 2);
+        endpoint.wait_idle().await;
+        let reports = tokio::task::spawn_blocking(move || stator.join().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(reports.len(), 2);
+        for (report, code) in reports.iter().zip([1, 2]) {
+            check_report(report);
+            assert_peer_closed(report, code);
+        }
+        assert!(!reports[0].tokens.is_empty());
+    });
 }
 
 // ----- quinn client, stator server -----
