@@ -203,7 +203,6 @@ impl Default for Agent {
 }
 
 impl Agent {
-
     /// Counts transferred bytes and asks for a key update every `KEY_UPDATE_EVERY`.
     fn count(&mut self, n: u64) {
         self.transferred += n;
@@ -1245,6 +1244,41 @@ fn quinn_server_new_token_spares_a_retry() {
     });
 }
 
+/// 32 MiB each way at the same time, quinn forcing a key update after every 256 KiB it
+/// writes (the stator side every 16 MiB it moves).
+fn both_ways_test(role: Role) {
+    let run = run(role, false, |conn| async move {
+        let up = async {
+            let (mut send, mut recv) = conn.open_bi().await.unwrap();
+            send.write_all(&command(HASH, 0)).await.unwrap();
+            let total = 32 * MIB;
+            let mut offset = 0;
+            while offset < total {
+                let chunk = pattern_at(offset, (total - offset).min(256 * 1024));
+                send.write_all(&chunk).await.unwrap();
+                offset += chunk.len() as u64;
+                conn.force_key_update();
+            }
+            send.finish().unwrap();
+            let answer = recv.read_to_end(64).await.unwrap();
+            assert_eq!(answer[..32], pattern_hash(total)[..]);
+        };
+        let down = download(&conn, 32 * MIB);
+        tokio::join!(up, down);
+        quinn_close(&conn, 0xb);
+    });
+    check_report(&run.report);
+    assert_eq!(run.report.bytes_hashed, 32 * MIB);
+    assert_eq!(run.report.bytes_sent, 32 * MIB);
+    assert!(run.report.forced_updates >= 3, "{:?}", run.report);
+    assert!(
+        run.report.key_updates > run.report.forced_updates,
+        "{:?}",
+        run.report
+    );
+    assert_peer_closed(&run.report, 0xb);
+}
+
 // ----- quinn client, stator server -----
 
 #[test]
@@ -1260,6 +1294,11 @@ fn quinn_client_upload_100_mib_with_key_updates() {
 #[test]
 fn quinn_client_download_100_mib_with_key_updates() {
     transfer_test(Role::QuinnClient, false);
+}
+
+#[test]
+fn quinn_client_32_mib_both_ways_at_once_with_frequent_key_updates() {
+    both_ways_test(Role::QuinnClient);
 }
 
 #[test]
@@ -1322,6 +1361,11 @@ fn quinn_server_upload_100_mib_with_key_updates() {
 #[test]
 fn quinn_server_download_100_mib_with_key_updates() {
     transfer_test(Role::QuinnServer, false);
+}
+
+#[test]
+fn quinn_server_32_mib_both_ways_at_once_with_frequent_key_updates() {
+    both_ways_test(Role::QuinnServer);
 }
 
 #[test]
