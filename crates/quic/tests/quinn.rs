@@ -1279,6 +1279,52 @@ fn both_ways_test(role: Role) {
     assert_peer_closed(&run.report, 0xb);
 }
 
+/// Ten quinn connections at once to one stator server endpoint, each echoing its own
+/// data and closing with its own code: the endpoint keeps them apart.
+#[test]
+fn quinn_clients_ten_connections_to_one_stator_server() {
+    let certs = common::certs();
+    runtime().block_on(async move {
+        let (addr, stator) = stator_server(&certs, false, 10);
+        let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+        let mut tls = common::client_config(&certs, false);
+        tls.alpn_protocols = vec![ALPN.to_vec()];
+        let mut config =
+            quinn::ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).unwrap()));
+        config.transport_config(quinn_transport(Duration::from_secs(10)));
+        endpoint.set_default_client_config(config);
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..10u32 {
+            let connecting = endpoint.connect(addr, "localhost").unwrap();
+            set.spawn(async move {
+                let conn = connecting.await.unwrap();
+                echo(&conn, pattern_at(u64::from(i) * 7, 256 * 1024)).await;
+                quinn_close(&conn, 0x1000 + i);
+            });
+        }
+        while let Some(r) = set.join_next().await {
+            r.unwrap();
+        }
+        endpoint.wait_idle().await;
+        let reports = tokio::task::spawn_blocking(move || stator.join().unwrap())
+            .await
+            .unwrap();
+        let mut codes: Vec<u64> = reports
+            .iter()
+            .map(|r| {
+                check_report(r);
+                match &r.close {
+                    Some(CloseReason::PeerApplication { code, .. }) => *code,
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect();
+        codes.sort_unstable();
+        assert_eq!(codes, (0x1000..0x100a).collect::<Vec<u64>>());
+        assert_eq!(reports.last().unwrap().stats.accepted, 10);
+    });
+}
+
 // ----- quinn client, stator server -----
 
 #[test]
