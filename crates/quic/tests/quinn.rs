@@ -606,13 +606,14 @@ fn stator_server(
     certs: &common::Certs,
     retry: bool,
     conns: usize,
+    chacha_only: bool,
 ) -> (SocketAddr, JoinHandle<Vec<Report>>) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = socket.local_addr().unwrap();
     let mut config = EndpointConfig::new(ResetKey::new(b"interop server reset key"));
     config.server = Some(ServerSetup {
         config: ServerConfig {
-            tls: Arc::new(common::server_config(certs, &[ALPN], false)),
+            tls: Arc::new(common::server_config(certs, &[ALPN], chacha_only)),
             transport: stator_transport(),
         },
         retry,
@@ -631,10 +632,11 @@ fn stator_client(
     certs: &common::Certs,
     server: SocketAddr,
     again: bool,
+    chacha_only: bool,
 ) -> JoinHandle<Vec<Report>> {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let mut config = ClientConfig::new(
-        Arc::new(common::client_config(certs, false)),
+        Arc::new(common::client_config(certs, chacha_only)),
         ServerName::try_from("localhost").unwrap(),
         vec![ALPN.to_vec()],
     );
@@ -698,11 +700,12 @@ where
     F: FnOnce(quinn::Connection) -> Fut,
     Fut: Future<Output = ()>,
 {
-    run_idle(role, retry, Duration::from_secs(10), scenario)
+    run_with(role, retry, Duration::from_secs(10), false, scenario)
 }
 
-/// [`run`] with quinn's idle timeout `idle`.
-fn run_idle<F, Fut>(role: Role, retry: bool, idle: Duration, scenario: F) -> Run
+/// [`run`] with quinn's idle timeout `idle`, and the stator side offering only
+/// ChaCha20-Poly1305 if `chacha_only`.
+fn run_with<F, Fut>(role: Role, retry: bool, idle: Duration, chacha_only: bool, scenario: F) -> Run
 where
     F: FnOnce(quinn::Connection) -> Fut,
     Fut: Future<Output = ()>,
@@ -712,7 +715,7 @@ where
     rt.block_on(async move {
         match role {
             Role::QuinnClient => {
-                let (addr, stator) = stator_server(&certs, retry, 1);
+                let (addr, stator) = stator_server(&certs, retry, 1, chacha_only);
                 let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
                 let mut tls = common::client_config(&certs, false);
                 tls.alpn_protocols = vec![ALPN.to_vec()];
@@ -748,7 +751,8 @@ where
                 config.transport_config(quinn_transport(idle));
                 let endpoint =
                     quinn::Endpoint::server(config, "127.0.0.1:0".parse().unwrap()).unwrap();
-                let stator = stator_client(&certs, endpoint.local_addr().unwrap(), false);
+                let stator =
+                    stator_client(&certs, endpoint.local_addr().unwrap(), false, chacha_only);
                 let mut retried = false;
                 let accept = async {
                     let mut incoming = endpoint.accept().await.unwrap();
@@ -1036,12 +1040,18 @@ fn large_datagram_test(role: Role) {
 /// (RFC 9000 §10.1): quinn's 1 s here, the stator side's 10 s.
 fn idle_test(role: Role) {
     let started = Instant::now();
-    let run = run_idle(role, false, Duration::from_secs(1), |conn| async move {
-        let err = tokio::time::timeout(Duration::from_secs(5), conn.closed())
-            .await
-            .expect("quinn did not time out");
-        assert_eq!(err, quinn::ConnectionError::TimedOut);
-    });
+    let run = run_with(
+        role,
+        false,
+        Duration::from_secs(1),
+        false,
+        |conn| async move {
+            let err = tokio::time::timeout(Duration::from_secs(5), conn.closed())
+                .await
+                .expect("quinn did not time out");
+            assert_eq!(err, quinn::ConnectionError::TimedOut);
+        },
+    );
     check_report(&run.report);
     assert_eq!(run.report.close, Some(CloseReason::IdleTimeout));
     assert!(
@@ -1210,7 +1220,7 @@ fn quinn_server_new_token_spares_a_retry() {
             .sent(1);
         config.validation_token_config(tokens);
         let endpoint = quinn::Endpoint::server(config, "127.0.0.1:0".parse().unwrap()).unwrap();
-        let stator = stator_client(&certs, endpoint.local_addr().unwrap(), true);
+        let stator = stator_client(&certs, endpoint.local_addr().unwrap(), true, false);
         // First connection: no token, so Retry.
         let incoming = endpoint.accept().await.unwrap();
         assert!(!incoming.remote_address_validated());
@@ -1285,7 +1295,7 @@ fn both_ways_test(role: Role) {
 fn quinn_clients_ten_connections_to_one_stator_server() {
     let certs = common::certs();
     runtime().block_on(async move {
-        let (addr, stator) = stator_server(&certs, false, 10);
+        let (addr, stator) = stator_server(&certs, false, 10, false);
         let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
         let mut tls = common::client_config(&certs, false);
         tls.alpn_protocols = vec![ALPN.to_vec()];
@@ -1323,6 +1333,42 @@ fn quinn_clients_ten_connections_to_one_stator_server() {
         assert_eq!(codes, (0x1000..0x100a).collect::<Vec<u64>>());
         assert_eq!(reports.last().unwrap().stats.accepted, 10);
     });
+}
+
+/// With the stator side offering only ChaCha20-Poly1305, 16 MiB each way (in turn) with
+/// key updates: ChaCha20 header protection and AEAD against quinn's.
+fn chacha_test(role: Role) {
+    let run = run_with(
+        role,
+        false,
+        Duration::from_secs(10),
+        true,
+        |conn| async move {
+            upload(&conn, 16 * MIB).await;
+            download(&conn, 16 * MIB).await;
+            quinn_close(&conn, 0xc);
+        },
+    );
+    check_report(&run.report);
+    assert_eq!(run.report.bytes_hashed, 16 * MIB);
+    assert_eq!(run.report.bytes_sent, 16 * MIB);
+    assert!(run.report.forced_updates >= 2, "{:?}", run.report);
+    assert!(
+        run.report.key_updates > run.report.forced_updates,
+        "{:?}",
+        run.report
+    );
+    assert_peer_closed(&run.report, 0xc);
+}
+
+#[test]
+fn quinn_client_with_chacha20() {
+    chacha_test(Role::QuinnClient);
+}
+
+#[test]
+fn quinn_server_with_chacha20() {
+    chacha_test(Role::QuinnServer);
 }
 
 // ----- quinn client, stator server -----
