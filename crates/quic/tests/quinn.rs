@@ -1336,7 +1336,7 @@ fn quinn_clients_ten_connections_to_one_stator_server() {
 }
 
 /// With the stator side offering only ChaCha20-Poly1305, 16 MiB each way (in turn) with
-/// key updates: ChaCha20 header protection and AEAD against quinn's.
+/// key updates: `ChaCha20` header protection and AEAD against quinn's.
 fn chacha_test(role: Role) {
     let run = run_with(
         role,
