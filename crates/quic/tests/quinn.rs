@@ -700,23 +700,91 @@ where
     F: FnOnce(quinn::Connection) -> Fut,
     Fut: Future<Output = ()>,
 {
-    run_with(role, retry, Duration::from_secs(10), false, scenario)
+    run_with(
+        role,
+        Options {
+            retry,
+            ..Options::default()
+        },
+        scenario,
+    )
 }
 
-/// [`run`] with quinn's idle timeout `idle`, and the stator side offering only
-/// ChaCha20-Poly1305 if `chacha_only`.
-fn run_with<F, Fut>(role: Role, retry: bool, idle: Duration, chacha_only: bool, scenario: F) -> Run
+/// How a test sets its peers up.
+#[derive(Clone, Copy)]
+struct Options {
+    /// The server sends Retry.
+    retry: bool,
+    /// quinn's idle timeout.
+    idle: Duration,
+    /// The stator side offers only ChaCha20-Poly1305.
+    chacha_only: bool,
+    /// quinn uses zero-length connection IDs.
+    empty_quinn_cids: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            retry: false,
+            idle: Duration::from_secs(10),
+            chacha_only: false,
+            empty_quinn_cids: false,
+        }
+    }
+}
+
+/// A quinn endpoint on 127.0.0.1, with zero-length connection IDs if `empty_cids`.
+fn quinn_endpoint(server: Option<quinn::ServerConfig>, empty_cids: bool) -> quinn::Endpoint {
+    let mut config = quinn::EndpointConfig::default();
+    if empty_cids {
+        config.cid_generator(|| Box::new(EmptyCids));
+    }
+    quinn::Endpoint::new(
+        config,
+        server,
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        quinn::default_runtime().unwrap(),
+    )
+    .unwrap()
+}
+
+/// quinn's connection IDs when they are empty.
+struct EmptyCids;
+
+impl quinn::ConnectionIdGenerator for EmptyCids {
+    fn generate_cid(&mut self) -> quinn::ConnectionId {
+        quinn::ConnectionId::new(&[])
+    }
+
+    fn cid_len(&self) -> usize {
+        0
+    }
+
+    fn cid_lifetime(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// [`run`] with `options`.
+fn run_with<F, Fut>(role: Role, options: Options, scenario: F) -> Run
 where
     F: FnOnce(quinn::Connection) -> Fut,
     Fut: Future<Output = ()>,
 {
     let certs = common::certs();
+    let Options {
+        retry,
+        idle,
+        chacha_only,
+        empty_quinn_cids,
+    } = options;
     let rt = runtime();
     rt.block_on(async move {
         match role {
             Role::QuinnClient => {
                 let (addr, stator) = stator_server(&certs, retry, 1, chacha_only);
-                let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+                let mut endpoint = quinn_endpoint(None, empty_quinn_cids);
                 let mut tls = common::client_config(&certs, false);
                 tls.alpn_protocols = vec![ALPN.to_vec()];
                 let mut config =
@@ -749,8 +817,7 @@ where
                     QuicServerConfig::try_from(tls).unwrap(),
                 ));
                 config.transport_config(quinn_transport(idle));
-                let endpoint =
-                    quinn::Endpoint::server(config, "127.0.0.1:0".parse().unwrap()).unwrap();
+                let endpoint = quinn_endpoint(Some(config), empty_quinn_cids);
                 let stator =
                     stator_client(&certs, endpoint.local_addr().unwrap(), false, chacha_only);
                 let mut retried = false;
@@ -1040,18 +1107,16 @@ fn large_datagram_test(role: Role) {
 /// (RFC 9000 §10.1): quinn's 1 s here, the stator side's 10 s.
 fn idle_test(role: Role) {
     let started = Instant::now();
-    let run = run_with(
-        role,
-        false,
-        Duration::from_secs(1),
-        false,
-        |conn| async move {
-            let err = tokio::time::timeout(Duration::from_secs(5), conn.closed())
-                .await
-                .expect("quinn did not time out");
-            assert_eq!(err, quinn::ConnectionError::TimedOut);
-        },
-    );
+    let options = Options {
+        idle: Duration::from_secs(1),
+        ..Options::default()
+    };
+    let run = run_with(role, options, |conn| async move {
+        let err = tokio::time::timeout(Duration::from_secs(5), conn.closed())
+            .await
+            .expect("quinn did not time out");
+        assert_eq!(err, quinn::ConnectionError::TimedOut);
+    });
     check_report(&run.report);
     assert_eq!(run.report.close, Some(CloseReason::IdleTimeout));
     assert!(
@@ -1338,17 +1403,15 @@ fn quinn_clients_ten_connections_to_one_stator_server() {
 /// With the stator side offering only ChaCha20-Poly1305, 16 MiB each way (in turn) with
 /// key updates: `ChaCha20` header protection and AEAD against quinn's.
 fn chacha_test(role: Role) {
-    let run = run_with(
-        role,
-        false,
-        Duration::from_secs(10),
-        true,
-        |conn| async move {
-            upload(&conn, 16 * MIB).await;
-            download(&conn, 16 * MIB).await;
-            quinn_close(&conn, 0xc);
-        },
-    );
+    let options = Options {
+        chacha_only: true,
+        ..Options::default()
+    };
+    let run = run_with(role, options, |conn| async move {
+        upload(&conn, 16 * MIB).await;
+        download(&conn, 16 * MIB).await;
+        quinn_close(&conn, 0xc);
+    });
     check_report(&run.report);
     assert_eq!(run.report.bytes_hashed, 16 * MIB);
     assert_eq!(run.report.bytes_sent, 16 * MIB);
@@ -1369,6 +1432,32 @@ fn quinn_client_with_chacha20() {
 #[test]
 fn quinn_server_with_chacha20() {
     chacha_test(Role::QuinnServer);
+}
+
+/// quinn with zero-length connection IDs (RFC 9000 §5.1): the stator side sends to an
+/// empty Destination Connection ID, and quinn sends no `NEW_CONNECTION_ID`.
+fn empty_cids_test(role: Role) {
+    let options = Options {
+        empty_quinn_cids: true,
+        ..Options::default()
+    };
+    let run = run_with(role, options, |conn| async move {
+        echo(&conn, pattern_at(0, 4 * MIB)).await;
+        download(&conn, 16 * MIB).await;
+        quinn_close(&conn, 0xe);
+    });
+    check_report(&run.report);
+    assert_peer_closed(&run.report, 0xe);
+}
+
+#[test]
+fn quinn_client_with_empty_connection_ids() {
+    empty_cids_test(Role::QuinnClient);
+}
+
+#[test]
+fn quinn_server_with_empty_connection_ids() {
+    empty_cids_test(Role::QuinnServer);
 }
 
 // ----- quinn client, stator server -----
