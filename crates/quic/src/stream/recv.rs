@@ -21,6 +21,9 @@ use bytes::Bytes;
 
 use crate::{Code, TransportError};
 
+/// Merged pieces grow to at least this size (see `RecvBuffer::coalesce`).
+const MIN_MERGED_PIECE: u64 = 64 * 1024;
+
 /// The largest offset a stream may reach (RFC 9000 §19.8: 2^62 - 1).
 const MAX_OFFSET: u64 = (1 << 62) - 1;
 
@@ -244,21 +247,31 @@ impl RecvBuffer {
         Ok(grown)
     }
 
-    /// Merges each run of adjacent pieces into one (copying them), so that the piece
-    /// count is the number of separate runs.
+    /// Merges runs of adjacent pieces (copying them) into pieces of up to a chunk size, so
+    /// that the piece count is about the separate runs plus the buffered bytes over the
+    /// chunk size. The chunk size lets the whole window fit in half the cap, and pieces
+    /// already that large are left alone, so repeated merging copies each byte only a few
+    /// times.
     fn coalesce(&mut self) {
+        let window = self.limit.saturating_sub(self.read);
+        let per_piece = window
+            .checked_div(u64::try_from(self.max_segments / 2).unwrap_or(1).max(1))
+            .unwrap_or(window);
+        let chunk = per_piece.max(MIN_MERGED_PIECE);
         let old = std::mem::take(&mut self.segments);
         let mut run: Vec<Bytes> = Vec::new();
         let mut run_start = 0u64;
         let mut run_end = 0u64;
         for (s, seg) in old {
-            if !run.is_empty() && s != run_end {
+            let len = seg.len() as u64;
+            let fits = run_end.saturating_sub(run_start).saturating_add(len) <= chunk;
+            if !run.is_empty() && (s != run_end || !fits) {
                 self.segments.insert(run_start, concat(&mut run));
             }
             if run.is_empty() {
                 run_start = s;
             }
-            run_end = s.saturating_add(seg.len() as u64);
+            run_end = s.saturating_add(len);
             run.push(seg);
         }
         if !run.is_empty() {
@@ -452,6 +465,28 @@ mod tests {
         }
         let want: Vec<u8> = (0..1000u64).flat_map(|i| [(i % 251) as u8; 10]).collect();
         assert_eq!(got, want);
+    }
+
+    /// A reader that lags a whole window behind: 16 MiB arriving in order in 1400-byte
+    /// frames against a cap of 256 pieces; merged pieces stay at most a chunk long.
+    #[test]
+    fn a_whole_window_of_small_frames_fits_the_cap() {
+        let window = 16 << 20;
+        let mut b = RecvBuffer::new(window, 256);
+        let frame = Bytes::from(vec![7u8; 1400]);
+        let mut offset = 0;
+        while offset + 1400 <= window {
+            b.insert(offset, frame.clone(), false).unwrap();
+            offset += 1400;
+        }
+        assert!(b.segments() <= 256);
+        assert!(b.segments.values().all(|p| p.len() as u64 <= window / 128));
+        let mut got = 0;
+        while let Read::Data(d) = b.read(usize::MAX) {
+            assert!(d.iter().all(|&x| x == 7));
+            got += d.len() as u64;
+        }
+        assert_eq!(got, offset);
     }
 
     #[test]
