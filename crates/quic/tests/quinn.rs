@@ -1460,6 +1460,69 @@ fn quinn_server_with_empty_connection_ids() {
     empty_cids_test(Role::QuinnServer);
 }
 
+/// No ALPN protocol in common: the server fails the handshake with TLS alert 120
+/// (`no_application_protocol`, RFC 9001 §8.1), which the client sees as
+/// `CRYPTO_ERROR` 0x178.
+#[test]
+fn alpn_mismatch_is_crypto_error_0x178_both_ways() {
+    let certs = common::certs();
+    runtime().block_on(async move {
+        // quinn client offering only "h3" to a stator server serving ALPN.
+        let (addr, stator) = stator_server(&certs, false, 1, false);
+        let mut endpoint = quinn_endpoint(None, false);
+        let mut tls = common::client_config(&certs, false);
+        tls.alpn_protocols = vec![b"h3".to_vec()];
+        let config = quinn::ClientConfig::new(Arc::new(QuicClientConfig::try_from(tls).unwrap()));
+        endpoint.set_default_client_config(config);
+        let err = tokio::time::timeout(
+            Duration::from_secs(5),
+            endpoint.connect(addr, "localhost").unwrap(),
+        )
+        .await
+        .expect("quinn client: no answer")
+        .unwrap_err();
+        match err {
+            quinn::ConnectionError::ConnectionClosed(close) => {
+                assert_eq!(close.error_code, quinn::TransportErrorCode::crypto(120));
+            }
+            other => panic!("quinn saw {other:?}"),
+        }
+        endpoint.wait_idle().await;
+        let report = tokio::task::spawn_blocking(move || stator.join().unwrap())
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert!(!report.connected);
+        match &report.close {
+            Some(CloseReason::Transport(e)) => assert_eq!(e.code, stator_quic::Code::crypto(120)),
+            other => panic!("the stator server saw {other:?}"),
+        }
+
+        // A stator client offering ALPN to a quinn server serving only "h3".
+        let mut tls = common::server_config(&certs, &[b"h3"], false);
+        tls.alpn_protocols = vec![b"h3".to_vec()];
+        let config =
+            quinn::ServerConfig::with_crypto(Arc::new(QuicServerConfig::try_from(tls).unwrap()));
+        let endpoint = quinn_endpoint(Some(config), false);
+        let stator = stator_client(&certs, endpoint.local_addr().unwrap(), false, false);
+        let incoming = endpoint.accept().await.unwrap();
+        assert!(incoming.await.is_err());
+        let report = tokio::task::spawn_blocking(move || stator.join().unwrap())
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        assert!(!report.connected);
+        match &report.close {
+            Some(CloseReason::PeerTransport { code, .. }) => {
+                assert_eq!(*code, stator_quic::Code::crypto(120));
+            }
+            other => panic!("the stator client saw {other:?}"),
+        }
+    });
+}
+
 // ----- quinn client, stator server -----
 
 #[test]
