@@ -9,15 +9,20 @@
 //! Bounds: data past the flow-control limit set with [`RecvBuffer::set_limit`] is
 //! `FLOW_CONTROL_ERROR`, so buffered bytes never exceed the window; the number of
 //! separate pieces held (each a `Bytes` slice of a received frame, kept zero-copy) is
-//! capped by `max_segments`, and a frame that would exceed it is also reported as
-//! `FLOW_CONTROL_ERROR` (reason "too many stream fragments"): a peer that fragments its
-//! data that finely is abusing our buffer, and the code names the resource it exhausted.
+//! capped by `max_segments`: when a frame would exceed it, adjacent pieces are first
+//! merged (copied into one), so the cap bounds the separate runs, not the frames; a frame
+//! that still exceeds it is reported as `FLOW_CONTROL_ERROR` (reason "too many stream
+//! fragments"): a peer that fragments its data that finely is abusing our buffer, and
+//! the code names the resource it exhausted.
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
 use crate::{Code, TransportError};
+
+/// Merged pieces grow to at least this size (see `RecvBuffer::coalesce`).
+const MIN_MERGED_PIECE: u64 = 64 * 1024;
 
 /// The largest offset a stream may reach (RFC 9000 §19.8: 2^62 - 1).
 const MAX_OFFSET: u64 = (1 << 62) - 1;
@@ -212,6 +217,12 @@ impl RecvBuffer {
             pieces.push((cur, end));
         }
         if self.segments.len().saturating_add(pieces.len()) > self.max_segments {
+            // Adjacent pieces are no fragmentation: a peer sending in order in small
+            // packets while the application reads slowly fills many. Merge them and
+            // count again; only separate runs (gaps) count against the cap.
+            self.coalesce();
+        }
+        if self.segments.len().saturating_add(pieces.len()) > self.max_segments {
             return Err(TransportError::new(
                 Code::FLOW_CONTROL_ERROR,
                 "too many stream fragments",
@@ -234,6 +245,38 @@ impl RecvBuffer {
         }
         self.update_complete();
         Ok(grown)
+    }
+
+    /// Merges runs of adjacent pieces (copying them) into pieces of up to a chunk size, so
+    /// that the piece count is about the separate runs plus the buffered bytes over the
+    /// chunk size. The chunk size lets the whole window fit in half the cap, and pieces
+    /// already that large are left alone, so repeated merging copies each byte only a few
+    /// times.
+    fn coalesce(&mut self) {
+        let window = self.limit.saturating_sub(self.read);
+        let per_piece = window
+            .checked_div(u64::try_from(self.max_segments / 2).unwrap_or(1).max(1))
+            .unwrap_or(window);
+        let chunk = per_piece.max(MIN_MERGED_PIECE);
+        let old = std::mem::take(&mut self.segments);
+        let mut run: Vec<Bytes> = Vec::new();
+        let mut run_start = 0u64;
+        let mut run_end = 0u64;
+        for (s, seg) in old {
+            let len = seg.len() as u64;
+            let fits = run_end.saturating_sub(run_start).saturating_add(len) <= chunk;
+            if !run.is_empty() && (s != run_end || !fits) {
+                self.segments.insert(run_start, concat(&mut run));
+            }
+            if run.is_empty() {
+                run_start = s;
+            }
+            run_end = s.saturating_add(len);
+            run.push(seg);
+        }
+        if !run.is_empty() {
+            self.segments.insert(run_start, concat(&mut run));
+        }
     }
 
     /// Moves from Size Known to Data Recvd once every byte below the final size is here.
@@ -325,6 +368,19 @@ impl RecvBuffer {
     }
 }
 
+/// Joins `pieces` into one `Bytes` (no copy for a single piece) and empties the list.
+fn concat(pieces: &mut Vec<Bytes>) -> Bytes {
+    if pieces.len() == 1 {
+        return pieces.pop().unwrap_or_default();
+    }
+    let total = pieces.iter().map(Bytes::len).sum();
+    let mut out = bytes::BytesMut::with_capacity(total);
+    for piece in pieces.drain(..) {
+        out.extend_from_slice(&piece);
+    }
+    out.freeze()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(
@@ -381,6 +437,56 @@ mod tests {
         assert_eq!(e.code, Code::FINAL_SIZE_ERROR);
         let e = b.reset(12, 0).unwrap_err();
         assert_eq!(e.code, Code::FINAL_SIZE_ERROR);
+    }
+
+    /// In-order data in many small frames that the application has not read yet is not
+    /// fragmentation: adjacent pieces merge instead of hitting the cap (quinn sending a
+    /// 100 MiB stream in ~1400-byte frames to a reader that lagged a few hundred packets
+    /// got `FLOW_CONTROL_ERROR` "too many stream fragments").
+    #[test]
+    fn adjacent_pieces_do_not_count_as_fragments() {
+        let mut b = RecvBuffer::new(10_000, 4);
+        for i in 0..1000u64 {
+            b.insert(i * 10, Bytes::from(vec![(i % 251) as u8; 10]), false)
+                .unwrap();
+        }
+        assert!(b.segments() <= 4);
+        // Separate runs still count: after merging "a" and "b", the runs at 0 and 5
+        // and the new piece at 9 make three.
+        let mut g = RecvBuffer::new(10_000, 2);
+        g.insert(0, Bytes::from_static(b"a"), false).unwrap();
+        g.insert(1, Bytes::from_static(b"b"), false).unwrap();
+        g.insert(5, Bytes::from_static(b"c"), false).unwrap();
+        let e = g.insert(9, Bytes::from_static(b"d"), false).unwrap_err();
+        assert_eq!(e.code, Code::FLOW_CONTROL_ERROR);
+        let mut got = Vec::new();
+        while let Read::Data(d) = b.read(usize::MAX) {
+            got.extend_from_slice(&d);
+        }
+        let want: Vec<u8> = (0..1000u64).flat_map(|i| [(i % 251) as u8; 10]).collect();
+        assert_eq!(got, want);
+    }
+
+    /// A reader that lags a whole window behind: 16 MiB arriving in order in 1400-byte
+    /// frames against a cap of 256 pieces; merged pieces stay at most a chunk long.
+    #[test]
+    fn a_whole_window_of_small_frames_fits_the_cap() {
+        let window = 16 << 20;
+        let mut b = RecvBuffer::new(window, 256);
+        let frame = Bytes::from(vec![7u8; 1400]);
+        let mut offset = 0;
+        while offset + 1400 <= window {
+            b.insert(offset, frame.clone(), false).unwrap();
+            offset += 1400;
+        }
+        assert!(b.segments() <= 256);
+        assert!(b.segments.values().all(|p| p.len() as u64 <= window / 128));
+        let mut got = 0;
+        while let Read::Data(d) = b.read(usize::MAX) {
+            assert!(d.iter().all(|&x| x == 7));
+            got += d.len() as u64;
+        }
+        assert_eq!(got, offset);
     }
 
     #[test]
