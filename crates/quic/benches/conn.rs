@@ -39,6 +39,10 @@
 //! the machine is shared, and everything runs on this one thread, so CPU time is the
 //! cost; throughput is stream bytes per CPU second, in GB/s (10⁹ B).
 //!
+//! Before timing, one transfer per stack prints what it put on the wire and how many
+//! allocations it made per datagram (the benchmark's own datagram copies included: one
+//! per datagram each way, the same for both).
+//!
 //! The counting allocator stays on for the timed parts: a few relaxed atomic adds per
 //! allocation, paid by both stacks in proportion to how much they allocate.
 
@@ -193,23 +197,31 @@ fn settle<S: Side>(client: &mut S, server: &mut S, now: &mut Instant, until: Ins
 struct Counts {
     client: (u64, u64),
     server: (u64, u64),
+    /// Allocations during the transfer (both sides, the benchmark's own included).
+    allocations: u64,
 }
 
 impl Counts {
-    fn of(client: (u64, u64), server: (u64, u64)) -> Counts {
-        Counts { client, server }
+    fn of(client: (u64, u64), server: (u64, u64), allocations: u64) -> Counts {
+        Counts {
+            client,
+            server,
+            allocations,
+        }
     }
 
     fn print(&self, name: &str) {
         let avg = |(n, b): (u64, u64)| b as f64 / n.max(1) as f64;
         println!(
             "bulk/{name} wire: client sent {} datagrams ({:.0} B mean), server sent {} \
-             ({:.0} B mean): one server datagram per {:.1} client datagrams",
+             ({:.0} B mean): one server datagram per {:.1} client datagrams; {:.2} \
+             allocations per client datagram",
             self.client.0,
             avg(self.client),
             self.server.0,
             avg(self.server),
-            self.client.0 as f64 / self.server.0.max(1) as f64
+            self.client.0 as f64 / self.server.0.max(1) as f64,
+            self.allocations as f64 / self.client.0.max(1) as f64
         );
     }
 }
@@ -363,6 +375,7 @@ fn stator_bulk(setup: &StatorSetup, data: &Bytes) -> (Duration, Counts) {
     stator_drain(&mut server);
     client.sent = (0, 0);
     server.sent = (0, 0);
+    let allocations_before = GLOBAL.stats().allocations;
     let start = cpu_now();
     let id = client.conn(ch).open_stream(Dir::Uni).unwrap();
     let mut written = 0;
@@ -388,7 +401,8 @@ fn stator_bulk(setup: &StatorSetup, data: &Bytes) -> (Duration, Counts) {
     }
     let elapsed = cpu_now().saturating_sub(start);
     assert_eq!(received, data.len());
-    (elapsed, Counts::of(client.sent, server.sent))
+    let allocations = (GLOBAL.stats().allocations - allocations_before) as u64;
+    (elapsed, Counts::of(client.sent, server.sent, allocations))
 }
 
 fn stator_handshake(setup: &StatorSetup) -> Duration {
@@ -647,6 +661,7 @@ fn quinn_bulk(setup: &QuinnSetup, data: &Bytes) -> (Duration, Counts) {
     server.drain();
     client.sent = (0, 0);
     server.sent = (0, 0);
+    let allocations_before = GLOBAL.stats().allocations;
     let start = cpu_now();
     let id = client
         .conns
@@ -691,7 +706,8 @@ fn quinn_bulk(setup: &QuinnSetup, data: &Bytes) -> (Duration, Counts) {
     }
     let elapsed = cpu_now().saturating_sub(start);
     assert_eq!(received, data.len());
-    (elapsed, Counts::of(client.sent, server.sent))
+    let allocations = (GLOBAL.stats().allocations - allocations_before) as u64;
+    (elapsed, Counts::of(client.sent, server.sent, allocations))
 }
 
 fn quinn_handshake(setup: &QuinnSetup) -> Duration {
