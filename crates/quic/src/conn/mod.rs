@@ -239,6 +239,9 @@ pub struct Connection {
     /// Reused scratch for acknowledged and lost packets.
     acked_scratch: Vec<SentPacket<SentFrames>>,
     lost_scratch: Vec<(Space, SentPacket<SentFrames>)>,
+    /// Reused scratch for the stream records of the packet being written (moved into
+    /// its `SentFrames` without allocating, see `StreamsSent`).
+    sent_streams: Vec<crate::stream::Sent>,
     max_datagram_size: usize,
 }
 
@@ -460,6 +463,7 @@ impl Connection {
             buffered: VecDeque::new(),
             acked_scratch: Vec::new(),
             lost_scratch: Vec::new(),
+            sent_streams: Vec::new(),
             max_datagram_size: mds,
             config,
         }

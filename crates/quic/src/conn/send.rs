@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::space::SentFrames;
+use super::space::{SentFrames, StreamsSent};
 use super::{Connection, MIN_INITIAL_SIZE, State, Transmit, after};
 use crate::crypto::protect_packet;
 use crate::ecn::Ecn;
@@ -334,6 +334,7 @@ impl Connection {
         }
         let room = |buf: &Vec<u8>| room_end.saturating_sub(buf.len());
         let mut sent = SentFrames::default();
+        self.sent_streams.clear();
         let mut eliciting = false;
 
         if closing {
@@ -396,9 +397,9 @@ impl Connection {
                     let max_payload = self.max_packet_payload();
                     let (_, count) = self.datagrams.write(buf, room(buf), max_payload);
                     eliciting |= count > 0;
-                    let n = self
-                        .streams
-                        .write_stream_frames(buf, room(buf), &mut sent.streams);
+                    let n =
+                        self.streams
+                            .write_stream_frames(buf, room(buf), &mut self.sent_streams);
                     eliciting |= n > 0;
                 }
             }
@@ -429,6 +430,7 @@ impl Connection {
         }
         let frames_end = buf.len();
         buf.resize(frames_end.saturating_add(tag_len), 0);
+        sent.streams = StreamsSent::take(&mut self.sent_streams);
         let sp = &mut self.spaces[space];
         sp.next_pn = sp.next_pn.saturating_add(1);
         Some(Built {
@@ -487,7 +489,7 @@ impl Connection {
         let r = room(buf);
         wrote |= self
             .streams
-            .write_control(buf, r, now, rtt, &mut sent.streams)
+            .write_control(buf, r, now, rtt, &mut self.sent_streams)
             > 0;
         let r = room(buf);
         wrote |= self.local_cids.write_frames(buf, r, &mut sent.local_cids) > 0;

@@ -74,7 +74,7 @@ pub(crate) struct SentFrames {
     /// CRYPTO ranges (offset, length).
     pub(super) crypto: Vec<(u64, u64)>,
     /// Stream frames and stream-related control frames.
-    pub(super) streams: Vec<Sent>,
+    pub(super) streams: StreamsSent,
     /// `NEW_CONNECTION_ID` frames.
     pub(super) local_cids: Vec<CidSent>,
     /// `RETIRE_CONNECTION_ID` frames.
@@ -124,4 +124,35 @@ impl std::ops::IndexMut<Space> for Spaces {
 /// The space a probe goes to and how many packets.
 pub(super) fn probe_target(probe: Probe) -> (Space, u8) {
     (probe.space, probe.count)
+}
+
+/// The stream records of one sent packet. A bulk packet carries exactly one `STREAM`
+/// frame, so the first record is kept inline and only further ones go to the heap:
+/// sending a packet allocates nothing (a `Vec` here cost one allocation and one free
+/// per packet).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct StreamsSent {
+    first: Option<Sent>,
+    more: Vec<Sent>,
+}
+
+impl StreamsSent {
+    /// Takes the records the stream table wrote into `scratch` (left empty, its
+    /// capacity kept for the next packet).
+    pub(super) fn take(scratch: &mut Vec<Sent>) -> StreamsSent {
+        let mut records = scratch.drain(..);
+        let first = records.next();
+        // An empty remainder collects into a `Vec` without allocating.
+        let more = records.collect();
+        StreamsSent { first, more }
+    }
+}
+
+impl<'a> IntoIterator for &'a StreamsSent {
+    type Item = &'a Sent;
+    type IntoIter = std::iter::Chain<std::option::Iter<'a, Sent>, std::slice::Iter<'a, Sent>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.iter().chain(self.more.iter())
+    }
 }
