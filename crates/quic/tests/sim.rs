@@ -536,7 +536,14 @@ fn goodput_with(congestion: Congestion) {
 
 #[test]
 fn idle_timeout_in_simulation() {
+    for congestion in [Congestion::Cubic, Congestion::NewReno] {
+        idle_timeout_in_simulation_with(congestion);
+    }
+}
+
+fn idle_timeout_in_simulation_with(congestion: Congestion) {
     let setup = setup(TransportConfig {
+        congestion,
         idle_timeout: Some(Duration::from_secs(3)),
         ..TransportConfig::default()
     });
@@ -584,7 +591,16 @@ impl App for Closer {
 
 #[test]
 fn application_close_code_reaches_the_server() {
-    let setup = setup(TransportConfig::default());
+    for congestion in [Congestion::Cubic, Congestion::NewReno] {
+        application_close_code_reaches_the_server_with(congestion);
+    }
+}
+
+fn application_close_code_reaches_the_server_with(congestion: Congestion) {
+    let setup = setup(TransportConfig {
+        congestion,
+        ..TransportConfig::default()
+    });
     let mut world = World::new(
         9,
         &setup,
@@ -612,7 +628,16 @@ fn application_close_code_reaches_the_server() {
 
 #[test]
 fn retry_then_handshake() {
-    let setup = setup(TransportConfig::default());
+    for congestion in [Congestion::Cubic, Congestion::NewReno] {
+        retry_then_handshake_with(congestion);
+    }
+}
+
+fn retry_then_handshake_with(congestion: Congestion) {
+    let setup = setup(TransportConfig {
+        congestion,
+        ..TransportConfig::default()
+    });
     let mut world = World::new(
         13,
         &setup,
@@ -657,7 +682,16 @@ impl App for Datagrammer {
 
 #[test]
 fn datagrams_cross_both_ways() {
-    let setup = setup(TransportConfig::default());
+    for congestion in [Congestion::Cubic, Congestion::NewReno] {
+        datagrams_cross_both_ways_with(congestion);
+    }
+}
+
+fn datagrams_cross_both_ways_with(congestion: Congestion) {
+    let setup = setup(TransportConfig {
+        congestion,
+        ..TransportConfig::default()
+    });
     let mut world = World::new(
         17,
         &setup,
@@ -707,7 +741,16 @@ impl App for Rotator {
 
 #[test]
 fn connection_id_rotation_keeps_the_connection() {
-    let setup = setup(TransportConfig::default());
+    for congestion in [Congestion::Cubic, Congestion::NewReno] {
+        connection_id_rotation_keeps_the_connection_with(congestion);
+    }
+}
+
+fn connection_id_rotation_keeps_the_connection_with(congestion: Congestion) {
+    let setup = setup(TransportConfig {
+        congestion,
+        ..TransportConfig::default()
+    });
     let mut world = World::new(
         19,
         &setup,
@@ -772,7 +815,16 @@ impl App for TokenReuser {
 
 #[test]
 fn new_token_spares_the_next_connection_a_retry() {
-    let setup = setup(TransportConfig::default());
+    for congestion in [Congestion::Cubic, Congestion::NewReno] {
+        new_token_spares_the_next_connection_a_retry_with(congestion);
+    }
+}
+
+fn new_token_spares_the_next_connection_a_retry_with(congestion: Congestion) {
+    let setup = setup(TransportConfig {
+        congestion,
+        ..TransportConfig::default()
+    });
     let app = TokenReuser {
         config: setup.client.clone(),
         token: None,
@@ -816,11 +868,18 @@ impl App for LateReader {
 
 #[test]
 fn flow_control_blocks_then_unblocks() {
+    for congestion in [Congestion::Cubic, Congestion::NewReno] {
+        flow_control_blocks_then_unblocks_with(congestion);
+    }
+}
+
+fn flow_control_blocks_then_unblocks_with(congestion: Congestion) {
     let mut transport = TransportConfig::default();
     transport.streams.stream_window = 64 * 1024;
     transport.streams.max_stream_window = 64 * 1024;
     transport.streams.conn_window = 128 * 1024;
     transport.streams.max_conn_window = 128 * 1024;
+    transport.congestion = congestion;
     let setup = setup(transport);
     let total = 1 << 20;
     let app = LateReader {
@@ -843,7 +902,16 @@ fn flow_control_blocks_then_unblocks() {
 
 #[test]
 fn amplification_limit_in_simulation() {
-    let setup = setup(TransportConfig::default());
+    for congestion in [Congestion::Cubic, Congestion::NewReno] {
+        amplification_limit_in_simulation_with(congestion);
+    }
+}
+
+fn amplification_limit_in_simulation_with(congestion: Congestion) {
+    let setup = setup(TransportConfig {
+        congestion,
+        ..TransportConfig::default()
+    });
     let mut world = World::new(
         31,
         &setup,

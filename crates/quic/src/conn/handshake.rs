@@ -127,6 +127,8 @@ impl Connection {
         self.handshake_confirmed = true;
         self.recovery.set_handshake_confirmed();
         self.discard_space(Space::Handshake);
+        // Packets waiting for keys can only be 1-RTT ones now, which have theirs.
+        self.buffered = std::collections::VecDeque::new();
         // The key phase bookkeeping starts with the first 1-RTT packets.
         self.keys.acked_in_phase = false;
         self.keys.first_sent = 0;

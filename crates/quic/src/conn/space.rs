@@ -58,11 +58,15 @@ impl PacketSpace {
         self.keys.is_some() && !self.discarded
     }
 
-    /// Forgets the keys (RFC 9001 §4.9).
+    /// Forgets the keys (RFC 9001 §4.9) and everything buffered for the space: nothing
+    /// of it is sent or read again.
     pub(super) fn discard(&mut self) {
         self.keys = None;
         self.discarded = true;
         self.probes = 0;
+        self.crypto_send = SendBuffer::new(0, 0);
+        self.crypto_recv = RecvBuffer::new(0, 1);
+        self.received = ReceivedPackets::new(1, 1, Duration::ZERO);
     }
 }
 
