@@ -4,9 +4,12 @@
 //! real peer on the other end of an in-memory wire.
 //!
 //! Input: one flag byte, then packets: a little-endian u16 length, that many payload
-//! bytes (fewer if the input ends), and one byte of time (× 5 ms) to let pass after.
-//! Flags: bit 0 injects into the server (else the client); bit 1 has the peer send 3000
-//! bytes on a stream and a datagram; bit 2 has the target do the same.
+//! bytes (fewer if the input ends), and one byte `step`: its low 5 bits × 5 ms of time
+//! pass after the packet, its high 3 bits pick something the target's application does
+//! (open and write a stream, finish, reset, stop sending, send a datagram, rotate
+//! connection IDs, update keys). Flags: bit 0 injects into the server (else the client);
+//! bit 1 has the peer send 3000 bytes on a stream and a datagram; bit 2 has the target
+//! do the same.
 //!
 //! Checked: nothing panics; a connection that closes because of an error is closing and
 //! sends a `CONNECTION_CLOSE` whose code RFC 9000 (or RFC 9368, or a TLS alert, RFC
@@ -21,7 +24,7 @@ use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use stator_quic::conn::fuzzing::{CLIENT_ADDR, SERVER_ADDR, split_transmit};
 use stator_quic::conn::{CloseReason, Connection, Event};
-use stator_quic::stream::{Dir, Read, StreamEvent};
+use stator_quic::stream::{Dir, Read, StreamEvent, StreamId};
 use stator_quic::{Code, Ecn, Level, TransportConfig};
 
 /// Codes RFC 9000 §20.1 (and RFC 9368's 0x11) define, and the crypto range.
@@ -30,8 +33,8 @@ fn defined(code: Code) -> bool {
 }
 
 /// Drives the application side: events, stream reads, datagrams. Returns the stream
-/// bytes read.
-fn drain(conn: &mut Connection) -> u64 {
+/// bytes read; the streams the peer opened go to `opened`.
+fn drain(conn: &mut Connection, opened: &mut Vec<StreamId>) -> u64 {
     let mut read = 0u64;
     let mut ids = Vec::new();
     for _ in 0..10_000 {
@@ -39,9 +42,13 @@ fn drain(conn: &mut Connection) -> u64 {
             break;
         };
         match event {
-            Event::Stream(StreamEvent::Opened { id } | StreamEvent::Readable { id }) => {
+            Event::Stream(StreamEvent::Opened { id }) => {
                 ids.push(id);
+                if opened.len() < 16 {
+                    opened.push(id);
+                }
             }
+            Event::Stream(StreamEvent::Readable { id }) => ids.push(id),
             Event::Closed(_) => {}
             _ => {}
         }
@@ -125,6 +132,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut buf = Vec::new();
     let mut read = 0u64;
+    let mut opened = Vec::new();
+    let mut peer_streams = Vec::new();
     while let Some((len, tail)) = rest.split_first_chunk::<2>() {
         let len = usize::from(u16::from_le_bytes(*len)).min(tail.len());
         let (payload, tail) = tail.split_at(len);
@@ -145,14 +154,47 @@ fuzz_target!(|data: &[u8]| {
         for _ in 0..20 {
             let a = deliver(&mut target, &mut peer, target_addr, now, &mut buf);
             let b = deliver(&mut peer, &mut target, peer_addr, now, &mut buf);
-            read += drain(&mut target);
-            let _ = drain(&mut peer);
+            read += drain(&mut target, &mut peer_streams);
+            let _ = drain(&mut peer, &mut Vec::new());
             if a + b == 0 {
                 break;
             }
             now += Duration::from_millis(1);
         }
-        now += Duration::from_millis(u64::from(step) * 5);
+        match step >> 5 {
+            1 | 2 => {
+                let dir = if step >> 5 == 1 { Dir::Bidi } else { Dir::Uni };
+                if let Some(id) = target.open_stream(dir) {
+                    target_opened += 1;
+                    let _ = target.stream_write(id, &Bytes::from(vec![0xa5; 1500]));
+                    opened.push(id);
+                }
+            }
+            3 => {
+                if let Some(&id) = opened.last() {
+                    let _ = target.stream_finish(id);
+                }
+            }
+            4 => {
+                if let Some(&id) = opened.first() {
+                    let _ = target.stream_reset(id, u64::from(step));
+                }
+            }
+            5 => {
+                let _ = target.send_datagram(Bytes::from_static(b"from the target"));
+                for id in peer_streams.drain(..) {
+                    let _ = target.stream_stop(id, 7);
+                }
+            }
+            6 => {
+                let _ = target.rotate_connection_ids();
+            }
+            7 => {
+                let _ = target.force_key_update();
+            }
+            _ => {}
+        }
+        now += Duration::from_millis(u64::from(step & 0x1f) * 5);
         target.handle_timeout(now);
         peer.handle_timeout(now);
 
