@@ -15,8 +15,13 @@
 //! - `recv`: opening packets and acting on their frames;
 //! - `send`: choosing frames and building, padding and protecting datagrams;
 //! - `handshake`: the TLS session's events, transport parameters and key discarding.
+//! - `fuzzing` (tests and the `fuzzing` feature only): a fixed-certificate in-memory
+//!   handshake and frame injection past packet protection, for fuzz targets and limit
+//!   tests.
 
 mod config;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod handshake;
 mod recv;
 mod send;
@@ -937,5 +942,7 @@ fn local_params(
     }
 }
 
+#[cfg(test)]
+mod limits;
 #[cfg(test)]
 mod tests;

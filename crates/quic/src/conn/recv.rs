@@ -219,11 +219,31 @@ impl Connection {
             return Err(Skip::Packet);
         }
         let payload = packet.freeze().slice(header_len..payload_end);
-        let ack_eliciting = match self.handle_frames(now, parsed.level, payload, &parsed.dcid) {
+        if self.on_packet_opened(now, ecn, parsed.level, pn, payload, &parsed.dcid) {
+            Ok(())
+        } else {
+            Err(Skip::Datagram)
+        }
+    }
+
+    /// Acts on the frames of an opened packet (not a duplicate) and does the
+    /// received-packet bookkeeping; returns false when the frames broke the protocol
+    /// (the connection is then closing).
+    pub(super) fn on_packet_opened(
+        &mut self,
+        now: Instant,
+        ecn: Ecn,
+        level: Level,
+        pn: u64,
+        payload: Bytes,
+        dcid: &ConnectionId,
+    ) -> bool {
+        let space = level.space();
+        let ack_eliciting = match self.handle_frames(now, level, payload, dcid) {
             Ok(eliciting) => eliciting,
             Err(e) => {
                 self.fail(now, e);
-                return Err(Skip::Datagram);
+                return false;
             }
         };
         self.spaces[space]
@@ -231,13 +251,13 @@ impl Connection {
             .on_packet(pn, ack_eliciting, ecn, now);
         self.restart_idle_timer(now);
         self.sent_eliciting_since_recv = false;
-        if self.side == Side::Server && parsed.level == Level::Handshake {
+        if self.side == Side::Server && level == Level::Handshake {
             // RFC 9000 §8.1: a Handshake packet validates the client's address;
             // RFC 9001 §4.9.1: the server drops Initial keys at the first one.
             self.address_validated = true;
             self.discard_space(Space::Initial);
         }
-        if self.side == Side::Client && parsed.level != Level::Initial {
+        if self.side == Side::Client && level != Level::Initial {
             // RFC 9002 §6.2.2.1: the server has validated our address once it sends
             // more than Initial packets.
             self.recovery.set_peer_address_validated();
@@ -245,7 +265,7 @@ impl Connection {
         if self.has_read_keys(Level::Handshake) || self.has_read_keys(Level::OneRtt) {
             self.retry_buffered(now);
         }
-        Ok(())
+        true
     }
 
     /// Processes packets that arrived before their keys, now that keys may exist.
