@@ -204,6 +204,28 @@ impl World {
     }
 }
 
+/// Both congestion controllers: every scenario runs under each.
+const CONTROLLERS: [Congestion; 2] = [Congestion::Cubic, Congestion::NewReno];
+
+/// The default transport settings with `congestion`.
+fn with_controller(congestion: Congestion) -> TransportConfig {
+    TransportConfig {
+        congestion,
+        ..TransportConfig::default()
+    }
+}
+
+impl World {
+    /// Runs the simulation until `done` holds for the app of the node at `node`; fails
+    /// if that takes more than `limit` of simulated time.
+    fn run_until<A: App>(&mut self, node: SocketAddr, limit: Duration, done: impl Fn(&A) -> bool) {
+        let outcome = self.sim.run(limit, |sim| {
+            done(sim.node::<Node>(node).unwrap().app::<A>())
+        });
+        assert_eq!(outcome, Outcome::Stopped, "not reached within {limit:?}");
+    }
+}
+
 fn first_conn(endpoint: &mut Endpoint) -> Option<&mut Connection> {
     let handle = endpoint.handles().next()?;
     endpoint.connection_mut(handle)
@@ -243,12 +265,8 @@ fn lossy(loss: f64) -> LinkConfig {
 }
 
 fn handshake_under_loss(loss: f64, seeds: std::ops::Range<u64>) {
-    for (seed, congestion) in seeds.flat_map(|s| [(s, Congestion::Cubic), (s, Congestion::NewReno)])
-    {
-        let setup = setup(TransportConfig {
-            congestion,
-            ..TransportConfig::default()
-        });
+    for (seed, congestion) in seeds.flat_map(|s| CONTROLLERS.map(|c| (s, c))) {
+        let setup = setup(with_controller(congestion));
         let mut world = World::new(
             seed,
             &setup,
@@ -257,17 +275,11 @@ fn handshake_under_loss(loss: f64, seeds: std::ops::Range<u64>) {
             Idle::default(),
             Idle::default(),
         );
-        let outcome = world.sim.run(Duration::from_secs(60), |sim| {
-            let node = sim.node::<Node>(addr(CLIENT)).unwrap();
-            node.app::<Idle>().confirmed
-        });
-        assert_eq!(
-            outcome,
-            Outcome::Stopped,
-            "seed {seed}: handshake did not complete at {loss} loss"
+        world.run_until::<Idle>(addr(CLIENT), Duration::from_secs(60), |app| app.confirmed);
+        assert!(
+            world.server_app::<Idle>().connected,
+            "seed {seed}, loss {loss}"
         );
-        assert!(world.server_app::<Idle>().connected, "seed {seed}");
-        let _ = &mut world;
     }
 }
 
@@ -412,11 +424,8 @@ impl App for Receiver {
 
 #[test]
 fn ten_mib_under_loss_reordering_and_duplication() {
-    for congestion in [Congestion::Cubic, Congestion::NewReno] {
-        let setup = setup(TransportConfig {
-            congestion,
-            ..TransportConfig::default()
-        });
+    for congestion in CONTROLLERS {
+        let setup = setup(with_controller(congestion));
         let link = LinkConfig {
             latency: Duration::from_millis(10),
             jitter: Duration::from_millis(2),
@@ -438,15 +447,9 @@ fn ten_mib_under_loss_reordering_and_duplication() {
             Sender::new(total, 1),
             Receiver::default(),
         );
-        let outcome = world.sim.run(Duration::from_secs(300), |sim| {
-            let node = sim.node::<Node>(addr(SERVER)).unwrap();
-            node.app::<Receiver>().finished_streams == 1
+        world.run_until::<Receiver>(addr(SERVER), Duration::from_secs(300), |app| {
+            app.finished_streams == 1
         });
-        assert_eq!(
-            outcome,
-            Outcome::Stopped,
-            "{congestion:?}: transfer incomplete"
-        );
         let rx = world.server_app::<Receiver>();
         assert_eq!(rx.received, total, "{congestion:?}");
         assert!(!rx.corrupt, "{congestion:?}: data corrupted");
@@ -457,16 +460,11 @@ fn ten_mib_under_loss_reordering_and_duplication() {
 
 #[test]
 fn a_thousand_streams() {
-    for congestion in [Congestion::Cubic, Congestion::NewReno] {
-        a_thousand_streams_with(congestion);
-    }
+    CONTROLLERS.into_iter().for_each(a_thousand_streams_with);
 }
 
 fn a_thousand_streams_with(congestion: Congestion) {
-    let setup = setup(TransportConfig {
-        congestion,
-        ..TransportConfig::default()
-    });
+    let setup = setup(with_controller(congestion));
     let mut world = World::new(
         3,
         &setup,
@@ -475,19 +473,15 @@ fn a_thousand_streams_with(congestion: Congestion) {
         Sender::new(0, 1001),
         Receiver::default(),
     );
-    let outcome = world.sim.run(Duration::from_secs(120), |sim| {
-        let node = sim.node::<Node>(addr(SERVER)).unwrap();
-        node.app::<Receiver>().finished_streams == 1000
+    world.run_until::<Receiver>(addr(SERVER), Duration::from_secs(120), |app| {
+        app.finished_streams == 1000
     });
-    assert_eq!(outcome, Outcome::Stopped);
     assert_eq!(world.server_app::<Receiver>().received, 10_000);
 }
 
 #[test]
 fn goodput_on_a_clean_100_mbit_path() {
-    for congestion in [Congestion::Cubic, Congestion::NewReno] {
-        goodput_with(congestion);
-    }
+    CONTROLLERS.into_iter().for_each(goodput_with);
 }
 
 fn goodput_with(congestion: Congestion) {
@@ -512,11 +506,9 @@ fn goodput_with(congestion: Congestion) {
         Sender::new(total, 1),
         Receiver::default(),
     );
-    let outcome = world.sim.run(Duration::from_secs(120), |sim| {
-        let node = sim.node::<Node>(addr(SERVER)).unwrap();
-        node.app::<Receiver>().finished_streams == 1
+    world.run_until::<Receiver>(addr(SERVER), Duration::from_secs(120), |app| {
+        app.finished_streams == 1
     });
-    assert_eq!(outcome, Outcome::Stopped);
     let rx = world.server_app::<Receiver>();
     let start = world.sim.start();
     let elapsed = (rx.done_at.unwrap() - start).as_secs_f64();
@@ -536,9 +528,9 @@ fn goodput_with(congestion: Congestion) {
 
 #[test]
 fn idle_timeout_in_simulation() {
-    for congestion in [Congestion::Cubic, Congestion::NewReno] {
-        idle_timeout_in_simulation_with(congestion);
-    }
+    CONTROLLERS
+        .into_iter()
+        .for_each(idle_timeout_in_simulation_with);
 }
 
 fn idle_timeout_in_simulation_with(congestion: Congestion) {
@@ -555,11 +547,9 @@ fn idle_timeout_in_simulation_with(congestion: Congestion) {
         Idle::default(),
         Idle::default(),
     );
-    let outcome = world.sim.run(Duration::from_secs(30), |sim| {
-        let node = sim.node::<Node>(addr(CLIENT)).unwrap();
-        node.app::<Idle>().closed.is_some()
+    world.run_until::<Idle>(addr(CLIENT), Duration::from_secs(30), |app| {
+        app.closed.is_some()
     });
-    assert_eq!(outcome, Outcome::Stopped);
     assert_eq!(
         world.client_app::<Idle>().closed,
         Some(CloseReason::IdleTimeout)
@@ -591,16 +581,13 @@ impl App for Closer {
 
 #[test]
 fn application_close_code_reaches_the_server() {
-    for congestion in [Congestion::Cubic, Congestion::NewReno] {
-        application_close_code_reaches_the_server_with(congestion);
-    }
+    CONTROLLERS
+        .into_iter()
+        .for_each(application_close_code_reaches_the_server_with);
 }
 
 fn application_close_code_reaches_the_server_with(congestion: Congestion) {
-    let setup = setup(TransportConfig {
-        congestion,
-        ..TransportConfig::default()
-    });
+    let setup = setup(with_controller(congestion));
     let mut world = World::new(
         9,
         &setup,
@@ -612,11 +599,9 @@ fn application_close_code_reaches_the_server_with(congestion: Congestion) {
         },
         Idle::default(),
     );
-    let outcome = world.sim.run(Duration::from_secs(10), |sim| {
-        let node = sim.node::<Node>(addr(SERVER)).unwrap();
-        node.app::<Idle>().closed.is_some()
+    world.run_until::<Idle>(addr(SERVER), Duration::from_secs(10), |app| {
+        app.closed.is_some()
     });
-    assert_eq!(outcome, Outcome::Stopped);
     assert_eq!(
         world.server_app::<Idle>().closed,
         Some(CloseReason::PeerApplication {
@@ -628,16 +613,11 @@ fn application_close_code_reaches_the_server_with(congestion: Congestion) {
 
 #[test]
 fn retry_then_handshake() {
-    for congestion in [Congestion::Cubic, Congestion::NewReno] {
-        retry_then_handshake_with(congestion);
-    }
+    CONTROLLERS.into_iter().for_each(retry_then_handshake_with);
 }
 
 fn retry_then_handshake_with(congestion: Congestion) {
-    let setup = setup(TransportConfig {
-        congestion,
-        ..TransportConfig::default()
-    });
+    let setup = setup(with_controller(congestion));
     let mut world = World::new(
         13,
         &setup,
@@ -646,11 +626,7 @@ fn retry_then_handshake_with(congestion: Congestion) {
         Idle::default(),
         Idle::default(),
     );
-    let outcome = world.sim.run(Duration::from_secs(10), |sim| {
-        let node = sim.node::<Node>(addr(CLIENT)).unwrap();
-        node.app::<Idle>().confirmed
-    });
-    assert_eq!(outcome, Outcome::Stopped);
+    world.run_until::<Idle>(addr(CLIENT), Duration::from_secs(10), |app| app.confirmed);
     let stats = world.server_endpoint().stats();
     assert_eq!(stats.retries, 1);
     assert_eq!(stats.accepted, 1);
@@ -682,16 +658,13 @@ impl App for Datagrammer {
 
 #[test]
 fn datagrams_cross_both_ways() {
-    for congestion in [Congestion::Cubic, Congestion::NewReno] {
-        datagrams_cross_both_ways_with(congestion);
-    }
+    CONTROLLERS
+        .into_iter()
+        .for_each(datagrams_cross_both_ways_with);
 }
 
 fn datagrams_cross_both_ways_with(congestion: Congestion) {
-    let setup = setup(TransportConfig {
-        congestion,
-        ..TransportConfig::default()
-    });
+    let setup = setup(with_controller(congestion));
     let mut world = World::new(
         17,
         &setup,
@@ -741,16 +714,13 @@ impl App for Rotator {
 
 #[test]
 fn connection_id_rotation_keeps_the_connection() {
-    for congestion in [Congestion::Cubic, Congestion::NewReno] {
-        connection_id_rotation_keeps_the_connection_with(congestion);
-    }
+    CONTROLLERS
+        .into_iter()
+        .for_each(connection_id_rotation_keeps_the_connection_with);
 }
 
 fn connection_id_rotation_keeps_the_connection_with(congestion: Congestion) {
-    let setup = setup(TransportConfig {
-        congestion,
-        ..TransportConfig::default()
-    });
+    let setup = setup(with_controller(congestion));
     let mut world = World::new(
         19,
         &setup,
@@ -763,11 +733,9 @@ fn connection_id_rotation_keeps_the_connection_with(congestion: Congestion) {
         },
         Receiver::default(),
     );
-    let outcome = world.sim.run(Duration::from_secs(30), |sim| {
-        let node = sim.node::<Node>(addr(SERVER)).unwrap();
-        node.app::<Receiver>().finished_streams == 1
+    world.run_until::<Receiver>(addr(SERVER), Duration::from_secs(30), |app| {
+        app.finished_streams == 1
     });
-    assert_eq!(outcome, Outcome::Stopped);
     assert!(world.client_app::<Rotator>().rotated);
     assert_eq!(world.server_app::<Receiver>().received, 100_000);
     // The client sends to a new connection ID of the server's, and the server retired the
@@ -815,16 +783,13 @@ impl App for TokenReuser {
 
 #[test]
 fn new_token_spares_the_next_connection_a_retry() {
-    for congestion in [Congestion::Cubic, Congestion::NewReno] {
-        new_token_spares_the_next_connection_a_retry_with(congestion);
-    }
+    CONTROLLERS
+        .into_iter()
+        .for_each(new_token_spares_the_next_connection_a_retry_with);
 }
 
 fn new_token_spares_the_next_connection_a_retry_with(congestion: Congestion) {
-    let setup = setup(TransportConfig {
-        congestion,
-        ..TransportConfig::default()
-    });
+    let setup = setup(with_controller(congestion));
     let app = TokenReuser {
         config: setup.client.clone(),
         token: None,
@@ -832,11 +797,9 @@ fn new_token_spares_the_next_connection_a_retry_with(congestion: Congestion) {
         second_confirmed: false,
     };
     let mut world = World::new(23, &setup, true, lossy(0.0), app, Idle::default());
-    let outcome = world.sim.run(Duration::from_secs(20), |sim| {
-        let node = sim.node::<Node>(addr(CLIENT)).unwrap();
-        node.app::<TokenReuser>().second_confirmed
+    world.run_until::<TokenReuser>(addr(CLIENT), Duration::from_secs(20), |app| {
+        app.second_confirmed
     });
-    assert_eq!(outcome, Outcome::Stopped);
     let stats = world.server_endpoint().stats();
     assert_eq!(stats.accepted, 2);
     assert_eq!(
@@ -868,9 +831,9 @@ impl App for LateReader {
 
 #[test]
 fn flow_control_blocks_then_unblocks() {
-    for congestion in [Congestion::Cubic, Congestion::NewReno] {
-        flow_control_blocks_then_unblocks_with(congestion);
-    }
+    CONTROLLERS
+        .into_iter()
+        .for_each(flow_control_blocks_then_unblocks_with);
 }
 
 fn flow_control_blocks_then_unblocks_with(congestion: Congestion) {
@@ -892,26 +855,21 @@ fn flow_control_blocks_then_unblocks_with(congestion: Congestion) {
     // Blocked by the peer's stream window: exactly 64 KiB written, none read.
     assert_eq!(world.client_app::<Sender>().written, 64 * 1024);
     assert_eq!(world.server_app::<LateReader>().inner.received, 0);
-    let outcome = world.sim.run(Duration::from_secs(60), |sim| {
-        let node = sim.node::<Node>(addr(SERVER)).unwrap();
-        node.app::<LateReader>().inner.finished_streams == 1
+    world.run_until::<LateReader>(addr(SERVER), Duration::from_secs(60), |app| {
+        app.inner.finished_streams == 1
     });
-    assert_eq!(outcome, Outcome::Stopped);
     assert_eq!(world.server_app::<LateReader>().inner.received, total);
 }
 
 #[test]
 fn amplification_limit_in_simulation() {
-    for congestion in [Congestion::Cubic, Congestion::NewReno] {
-        amplification_limit_in_simulation_with(congestion);
-    }
+    CONTROLLERS
+        .into_iter()
+        .for_each(amplification_limit_in_simulation_with);
 }
 
 fn amplification_limit_in_simulation_with(congestion: Congestion) {
-    let setup = setup(TransportConfig {
-        congestion,
-        ..TransportConfig::default()
-    });
+    let setup = setup(with_controller(congestion));
     let mut world = World::new(
         31,
         &setup,
