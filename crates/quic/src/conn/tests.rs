@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use stator_wire::rand::{Random, SeededRandom};
 
 use super::*;
@@ -24,39 +23,6 @@ const SERVER: &str = "10.0.0.2:4433";
 
 fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
-}
-
-struct Tls {
-    client: Arc<rustls::ClientConfig>,
-    server: Arc<rustls::ServerConfig>,
-}
-
-fn tls() -> Tls {
-    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let cert: CertificateDer<'static> = certified.cert.der().clone();
-    let key = certified.signing_key.serialize_der();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut server = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
-        )
-        .unwrap();
-    server.alpn_protocols = vec![b"test".to_vec()];
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(cert).unwrap();
-    let client = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Tls {
-        client: Arc::new(client),
-        server: Arc::new(server),
-    }
 }
 
 /// A client and a server connection and the clock, joined by a lossless wire.
@@ -76,20 +42,13 @@ struct Pair {
     moved: usize,
 }
 
+/// The fixed test certificate's configurations (made once, see `fuzzing`).
 fn configs(transport: TransportConfig) -> (ClientConfig, ServerConfig) {
-    let tls = tls();
     let transport = Arc::new(transport);
-    let mut client = ClientConfig::new(
-        tls.client,
-        ServerName::try_from("localhost").unwrap(),
-        vec![b"test".to_vec()],
-    );
-    client.transport = transport.clone();
-    let server = ServerConfig {
-        tls: tls.server,
-        transport,
-    };
-    (client, server)
+    (
+        fuzzing::client_config(transport.clone()).unwrap(),
+        fuzzing::server_config(transport).unwrap(),
+    )
 }
 
 impl Pair {
@@ -244,8 +203,8 @@ fn events(conn: &mut Connection) -> Vec<Event> {
 fn handshake_completes_and_confirms() {
     let mut p = Pair::new(TransportConfig::default());
     p.handshake();
-    assert_eq!(p.client.alpn(), Some(&b"test"[..]));
-    assert_eq!(p.server.alpn(), Some(&b"test"[..]));
+    assert_eq!(p.client.alpn(), Some(fuzzing::ALPN));
+    assert_eq!(p.server.alpn(), Some(fuzzing::ALPN));
     let ce = events(&mut p.client);
     assert!(ce.contains(&Event::Connected));
     assert!(ce.contains(&Event::HandshakeConfirmed));
